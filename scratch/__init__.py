@@ -1,0 +1,28 @@
+"""nn-parity, from scratch: every layer, loss and optimiser in NumPy with a hand-written backward.
+
+Read each file beside its twin in ``torch_ref/`` (the same file name).
+
+Shapes (the letters of the torch docs, used everywhere):
+    N batch · C_in, C_out channels · H, W height and width · kH, kW kernel size
+    images are NCHW; a Linear weight is (out_features, in_features); a Conv2d weight is
+    (C_out, C_in / groups, kH, kW).
+
+Output size of a convolution or pooling window, per spatial dimension:
+    H_out = ⌊(H + 2·padding − dilation·(kH − 1) − 1) / stride⌋ + 1
+
+The contract of a scratch Module (see ``scratch/module.py``):
+    out = layer(x)                 forward, keeps what backward needs
+    grad_x = layer.backward(g)     g = ∂L/∂out; adds ∂L/∂θ into each param.grad, returns ∂L/∂x
+"""
+
+from scratch import init
+from scratch.linear import Linear
+from scratch.module import Module, Parameter, Sequential
+
+__all__ = [
+    "Linear",
+    "Module",
+    "Parameter",
+    "Sequential",
+    "init",
+]

@@ -1,0 +1,12 @@
+"""nn-parity, with PyTorch: the same concepts as ``scratch/``, file for file, written with
+torch.nn and torch.nn.functional. This half is the independent witness: it never re-derives
+the maths by hand, and autograd computes every backward.
+"""
+
+from torch_ref import init
+from torch_ref.linear import Linear
+
+__all__ = [
+    "Linear",
+    "init",
+]
