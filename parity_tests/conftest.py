@@ -19,3 +19,30 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def mnist_root(tmp_path_factory) -> str:
+    """A root folder holding MNIST/raw/ with the four original files.
+
+    CI copies them into ./data/MNIST/raw/. On a developer's machine without them, the files
+    beside the checkout (../shared/data/mnist, where this workplace keeps them) are copied
+    into a temporary root. Without either the test is skipped: the suite never downloads.
+    """
+    import shutil
+    from pathlib import Path
+
+    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    repo = Path(__file__).resolve().parent.parent
+    local = repo / "data"
+    if all((local / "MNIST" / "raw" / n).exists() for n in names):
+        return str(local)
+    shared = repo.parent / "shared" / "data" / "mnist"
+    if all((shared / n).exists() for n in names):
+        root = tmp_path_factory.mktemp("mnist")
+        (root / "MNIST" / "raw").mkdir(parents=True)
+        for n in names:
+            shutil.copy(shared / n, root / "MNIST" / "raw" / n)
+        return str(root)
+    pytest.skip("MNIST files not found in ./data/MNIST/raw/")
