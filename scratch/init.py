@@ -80,6 +80,7 @@ def _calculate_fan_in_and_fan_out(array: np.ndarray) -> tuple[int, int]:
 
 
 def _fan(array: np.ndarray, mode: str) -> int:
+    mode = mode.lower() if isinstance(mode, str) else mode      # torch accepts 'FAN_IN' too
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(array)
@@ -130,9 +131,9 @@ def xavier_normal_(tensor, gain: float = 1.0, generator=None):
 def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None):
     """U(−b, b) with b = gain · √(3 / fan); gain = calculate_gain(nonlinearity, a)."""
-    fan = _fan(_array(tensor), mode)
-    if fan == 0:
+    if 0 in _array(tensor).shape:
         return tensor      # torch warns and leaves a zero-element tensor alone
+    fan = _fan(_array(tensor), mode)
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound, generator)
 
@@ -140,9 +141,9 @@ def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in",
 def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None):
     """N(0, σ²) with σ = gain / √fan; gain = calculate_gain(nonlinearity, a)."""
-    fan = _fan(_array(tensor), mode)
-    if fan == 0:
+    if 0 in _array(tensor).shape:
         return tensor
+    fan = _fan(_array(tensor), mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
 

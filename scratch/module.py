@@ -245,14 +245,15 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        if self._modules:
-            for name, child in self._modules.items():
-                child_repr = repr(child).replace("\n", "\n  ")
-                lines.append(f"\n  ({name}): {child_repr}")
-            lines.append("\n")
-        lines.append(")")
-        return "".join(lines)
+        """As torch prints: extra_repr inline for leaves, one line per child otherwise."""
+        extra = self.extra_repr()
+        if not self._modules:
+            return f"{type(self).__name__}({extra})"
+        lines = [f"  {line}" for line in extra.split("\n")] if extra else []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
 def _to_numpy(value):
