@@ -16,6 +16,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """The parity suite runs tiny tensors: torch's intra-op threads would only spin against
+    each other (up to 25× slower per call on a busy 2-core machine). Tests that time or train
+    at full size set their own thread count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

@@ -16,13 +16,27 @@ The contract of a scratch Module (see ``scratch/module.py``):
 """
 
 from scratch import init
+from scratch.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from scratch.linear import Linear
+from scratch.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from scratch.module import Module, Parameter, Sequential
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "LeakyReLU",
     "Linear",
+    "LogSoftmax",
+    "MSELoss",
     "Module",
+    "NLLLoss",
     "Parameter",
+    "ReLU",
     "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Step",
+    "Tanh",
     "init",
 ]

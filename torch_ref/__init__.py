@@ -4,9 +4,23 @@ the maths by hand, and autograd computes every backward.
 """
 
 from torch_ref import init
+from torch_ref.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from torch_ref.linear import Linear
+from torch_ref.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "LeakyReLU",
     "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "NLLLoss",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Step",
+    "Tanh",
     "init",
 ]

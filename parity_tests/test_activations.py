@@ -1,0 +1,244 @@
+"""Activations: scratch/activations.py against torch_ref/activations.py (torch.nn)."""
+
+import numpy as np
+import pytest
+import torch
+
+from parity_tests.helpers import assert_close, assert_numerical_grad, assert_parity
+from scratch import activations as S
+from torch_ref import activations as T
+
+# (name, scratch factory, torch factory): the element-wise ones and the two along a dim
+ELEMENTWISE = [
+    ("Sigmoid", S.Sigmoid, T.Sigmoid),
+    ("Tanh", S.Tanh, T.Tanh),
+    ("ReLU", S.ReLU, T.ReLU),
+    ("LeakyReLU", S.LeakyReLU, T.LeakyReLU),
+    ("LeakyReLU(0.2)", lambda: S.LeakyReLU(0.2), lambda: T.LeakyReLU(0.2)),
+]
+ALONG_DIM = [
+    ("Softmax", S.Softmax, T.Softmax),
+    ("LogSoftmax", S.LogSoftmax, T.LogSoftmax),
+]
+ALL = ELEMENTWISE + [(n, lambda s=s: s(-1), lambda t=t: t(-1)) for n, s, t in ALONG_DIM]
+IDS = [name for name, _, _ in ALL]
+DTYPES = [np.float64, np.float32]
+SHAPES = [(1,), (7,), (1, 5), (4, 3), (2, 3, 5), (2, 1, 3, 4)]   # batch of 1, odd sizes, NCHW
+
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALL, ids=IDS)
+def test_activation_parity(name, scratch, torch_cls, shape, dtype, rng):
+    result = assert_parity(scratch(), torch_cls(), 3 * rng.standard_normal(shape), dtype=dtype)
+    assert result["out"].dtype == dtype and result["grads"][0].dtype == dtype   # no float64 leak
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -2, -3])
+@pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALONG_DIM, ids=[n for n, _, _ in ALONG_DIM])
+def test_softmax_dims_on_3d(name, scratch, torch_cls, dim, dtype, rng):
+    assert_parity(scratch(dim), torch_cls(dim), 2 * rng.standard_normal((3, 4, 5)), dtype=dtype)
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALONG_DIM, ids=[n for n, _, _ in ALONG_DIM])
+def test_softmax_zero_dim_input(name, scratch, torch_cls, dim):
+    """A 0-d input is a single class: softmax 1, log-softmax 0, as torch."""
+    assert_parity(scratch(dim), torch_cls(dim), np.array(2.5))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALL, ids=IDS)
+def test_activation_extreme_inputs(name, scratch, torch_cls, dtype, rng):
+    """|x| up to 1e4, mixed with ordinary values: no overflow warning (pytest turns it into an
+    error), no NaN, and still torch's values."""
+    x = np.concatenate([rng.uniform(-1e4, 1e4, (3, 6)),
+                        [[1e4, -1e4, 0.5, -0.5, 1e4, -1e4]],
+                        [[-1e4, -1e4, -1e4, -1e4, -1e4, 3.0]]])
+    result = assert_parity(scratch(), torch_cls(), x, dtype=dtype)
+    assert not np.isnan(result["out"]).any()
+    assert not np.isnan(result["grads"][0]).any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALL, ids=IDS)
+def test_activation_nan_and_inf_propagate_as_torch(name, scratch, torch_cls, dtype):
+    x = np.array([[np.nan, 1.0, -2.0], [np.inf, 0.5, -1.0], [-np.inf, 0.5, 2.0],
+                  [np.inf, -np.inf, 0.0]])
+    assert_parity(scratch(), torch_cls(), x, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("name", "scratch", "torch_cls"), ELEMENTWISE[2:], ids=IDS[2:5])
+def test_relu_kinks_at_exact_zero(name, scratch, torch_cls, dtype, rng):
+    x = rng.standard_normal((3, 4))
+    x[0, :] = 0.0
+    x[1, 0] = -0.0
+    assert_parity(scratch(), torch_cls(), x, dtype=dtype)
+
+
+def test_relu_derivative_at_zero_is_zero():
+    relu = S.ReLU()
+    relu(np.array([-1.0, 0.0, -0.0, 2.0]))
+    np.testing.assert_array_equal(relu.backward(np.ones(4)), [0.0, 0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2])
+def test_leaky_relu_derivative_at_zero_is_the_slope(slope):
+    """torch's leaky_relu_backward tests x > 0, so x = 0 takes the negative slope."""
+    x = torch.tensor([0.0, -0.0], dtype=torch.float64, requires_grad=True)
+    T.LeakyReLU(slope)(x).sum().backward()
+    leaky = S.LeakyReLU(slope)
+    leaky(np.array([0.0, -0.0]))
+    np.testing.assert_array_equal(leaky.backward(np.ones(2)), [slope, slope])
+    np.testing.assert_array_equal(x.grad.numpy(), [slope, slope])
+
+
+@pytest.mark.parametrize(
+    "module",
+    [S.Sigmoid, S.Tanh, lambda: S.Softmax(0), lambda: S.Softmax(1), lambda: S.Softmax(-1),
+     lambda: S.LogSoftmax(0), lambda: S.LogSoftmax(1), lambda: S.LogSoftmax(-1)],
+    ids=["Sigmoid", "Tanh", "Softmax0", "Softmax1", "Softmax-1",
+         "LogSoftmax0", "LogSoftmax1", "LogSoftmax-1"],
+)
+def test_smooth_activation_numerical_gradient(module, rng):
+    assert_numerical_grad(module(), 2 * rng.standard_normal((3, 4, 2)))
+
+
+@pytest.mark.parametrize("module", [S.ReLU, lambda: S.LeakyReLU(0.1)], ids=["ReLU", "LeakyReLU"])
+def test_relu_numerical_gradient_away_from_the_kink(module, rng):
+    x = rng.standard_normal((4, 5))
+    x = np.where(np.abs(x) < 0.1, 0.5, x)           # central differences need |x| > ε
+    assert_numerical_grad(module(), x)
+
+
+def test_hand_derived_values():
+    """σ(0) = 1/2, σ'(0) = 1/4; tanh'(0) = 1; softmax of equal scores is uniform."""
+    sigmoid = S.Sigmoid()
+    assert sigmoid(np.array([0.0]))[0] == 0.5
+    assert sigmoid.backward(np.array([1.0]))[0] == 0.25
+    tanh = S.Tanh()
+    tanh(np.array([0.0]))
+    assert tanh.backward(np.array([1.0]))[0] == 1.0
+    np.testing.assert_allclose(S.Softmax(1)(np.full((2, 4), 7.0)), np.full((2, 4), 0.25))
+    np.testing.assert_allclose(S.LogSoftmax(1)(np.full((2, 4), 7.0)), np.full((2, 4), np.log(0.25)))
+
+
+def test_softmax_gradient_is_not_zero_under_a_random_upstream_gradient(rng):
+    """Under g = ones (what out.sum().backward() feeds) the softmax input gradient is exactly
+    g⊙s − s Σ g⊙s = s − s = 0, so a backward returning zeros would pass such a test. Under a
+    random g it is not zero, and it matches torch."""
+    x = rng.standard_normal((3, 5))
+    softmax = S.Softmax(1)
+    softmax(x)
+    np.testing.assert_allclose(softmax.backward(np.ones((3, 5))), 0.0, atol=1e-15)
+    g = rng.standard_normal((3, 5))
+    grad = softmax.backward(g)
+    assert np.abs(grad).max() > 1e-2
+    xt = torch.tensor(x, requires_grad=True)
+    T.Softmax(1)(xt).backward(torch.tensor(g))
+    assert_close(grad, xt.grad, "Softmax input gradient under a random upstream gradient")
+
+
+@pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALL, ids=IDS)
+def test_float32_stays_float32(name, scratch, torch_cls, rng):
+    module = scratch()
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    out = module(x)
+    assert out.dtype == np.float32
+    assert module.backward(np.ones_like(out)).dtype == np.float32
+
+
+def test_sigmoid_saturates_exactly_like_torch_in_float32():
+    """The tutorials' 1 / (1 + exp(-clip(z, -500, 500))) overflows in float32: e⁵⁰⁰ = inf.
+    The split on sign never calls exp with a positive argument. (σ(−89) ≈ 2e-39 is subnormal:
+    torch's vectorised kernel gives 0 there, we give the value; both within tolerance.)"""
+    z = np.array([-1e4, -500.0, -89.0, 89.0, 500.0, 1e4], dtype=np.float32)
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        1 / (1 + np.exp(-np.clip(z, -500, 500)))
+    out = S.Sigmoid()(z)
+    assert_close(out, torch.sigmoid(torch.from_numpy(z)), "Sigmoid float32", dtype=np.float32)
+    assert out[0] == 0.0 and out[-1] == 1.0
+
+
+def test_softmax_rows_are_independent(rng):
+    """The tutorials' exp(z − max(z)) / sum over the whole array mixes the rows of a batch;
+    Softmax(dim=1) normalises each row on its own."""
+    x = rng.standard_normal((4, 3))
+    out = S.Softmax(1)(x)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-15)
+    tutorial = np.exp(x - np.max(x)) / np.exp(x - np.max(x)).sum()
+    assert not np.allclose(tutorial.sum(axis=1), 1.0)
+    np.testing.assert_allclose(S.Softmax(1)(x[:1]), out[:1], rtol=1e-15)
+
+
+# -- Step: the perceptron's activation, forward only ------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_step_forward_matches_torch_heaviside(dtype, rng):
+    x = np.concatenate([rng.standard_normal(8), [0.0, -0.0, np.inf, -np.inf, np.nan, 1e4, -1e4]])
+    x = x.astype(dtype)
+    out = S.Step()(x)
+    assert out.dtype == dtype
+    assert_close(out, T.Step()(torch.from_numpy(x)), "Step forward", dtype=dtype)
+    np.testing.assert_array_equal(out[-7:], [1, 1, 1, 0, 0, 1, 0])   # H(0) = 1; NaN → 0
+
+
+def test_step_backward_refuses_like_torch():
+    step = S.Step()
+    step(np.array([0.5, -0.5]))
+    with pytest.raises(RuntimeError, match=r"no useful gradient.*perceptron learning rule"):
+        step.backward(np.ones(2))
+    x = torch.tensor([0.5, -0.5], requires_grad=True)
+    with pytest.raises(RuntimeError, match="not implemented"):
+        T.Step()(x).sum().backward()
+
+
+# -- refusals -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("scratch", "torch_module"),
+    [(S.LeakyReLU(), T.LeakyReLU()), (S.Softmax(0), T.Softmax(0)), (S.LogSoftmax(0), T.LogSoftmax(0))],
+    ids=["LeakyReLU", "Softmax", "LogSoftmax"],
+)
+def test_integer_input_refused_like_torch(scratch, torch_module):
+    with pytest.raises(TypeError, match="int64"):
+        scratch(np.array([1, 2, 3]))
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        torch_module(torch.tensor([1, 2, 3]))
+
+
+@pytest.mark.parametrize(
+    ("scratch", "torch_module"),
+    [(S.Sigmoid(), T.Sigmoid()), (S.Tanh(), T.Tanh()), (S.ReLU(), T.ReLU()), (S.Step(), T.Step())],
+    ids=["Sigmoid", "Tanh", "ReLU", "Step"],
+)
+def test_integer_input_refused_where_torch_promotes(scratch, torch_module):
+    """A deliberate difference: torch computes these on integers (promoting to float, or
+    staying integer); every scratch layer takes float32/float64 only, and says how to convert."""
+    with pytest.raises(TypeError, match=r"int64.*astype"):
+        scratch(np.array([1, 2, 3]))
+    torch_module(torch.tensor([1, 2, 3]))            # no error in torch
+
+
+@pytest.mark.parametrize("cls", [S.Softmax, S.LogSoftmax])
+def test_softmax_dim_none_is_refused(cls):
+    with pytest.raises(ValueError, match=r"dim=None is not supported.*deprecated"):
+        cls()
+    with pytest.raises(TypeError, match="dim must be an int"):
+        cls(1.0)
+
+
+@pytest.mark.parametrize(("scratch", "torch_cls"), [(S.Softmax, T.Softmax), (S.LogSoftmax, T.LogSoftmax)])
+def test_softmax_dim_out_of_range_refused_like_torch(scratch, torch_cls):
+    with pytest.raises(ValueError, match=r"dim must be in \[-2, 1\].*got dim=2"):
+        scratch(2)(np.zeros((2, 3)))
+    with pytest.raises(IndexError):
+        torch_cls(2)(torch.zeros(2, 3))
+
+
+def test_non_array_input_refused():
+    with pytest.raises(TypeError, match="Sigmoid: input must be a NumPy array, got list"):
+        S.Sigmoid()([1.0, 2.0])
+    with pytest.raises(TypeError, match="negative_slope must be a number"):
+        S.LeakyReLU("0.1")
