@@ -20,6 +20,8 @@ from scratch.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, S
 from scratch.linear import Linear
 from scratch.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from scratch.module import Module, Parameter, Sequential
+from scratch.neuron import Neuron
+from scratch.perceptron import Perceptron
 
 __all__ = [
     "BCELoss",
@@ -31,7 +33,9 @@ __all__ = [
     "MSELoss",
     "Module",
     "NLLLoss",
+    "Neuron",
     "Parameter",
+    "Perceptron",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -7,6 +7,8 @@ from torch_ref import init
 from torch_ref.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from torch_ref.linear import Linear
 from torch_ref.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from torch_ref.neuron import Neuron
+from torch_ref.perceptron import Perceptron
 
 __all__ = [
     "BCELoss",
@@ -17,6 +19,8 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "NLLLoss",
+    "Neuron",
+    "Perceptron",
     "ReLU",
     "Sigmoid",
     "Softmax",
