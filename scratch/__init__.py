@@ -17,20 +17,30 @@ The contract of a scratch Module (see ``scratch/module.py``):
 
 from scratch import init
 from scratch.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
+from scratch.batchnorm import BatchNorm1d, BatchNorm2d
+from scratch.dropout import Dropout
+from scratch.flatten import Flatten
 from scratch.linear import Linear
 from scratch.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from scratch.module import Module, Parameter, Sequential
 from scratch.neuron import Neuron
 from scratch.perceptron import Perceptron
+from scratch.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "NLLLoss",
     "Neuron",
