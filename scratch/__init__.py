@@ -15,7 +15,7 @@ The contract of a scratch Module (see ``scratch/module.py``):
     grad_x = layer.backward(g)     g = ∂L/∂out; adds ∂L/∂θ into each param.grad, returns ∂L/∂x
 """
 
-from scratch import init
+from scratch import init, lr_scheduler, optim
 from scratch.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from scratch.batchnorm import BatchNorm1d, BatchNorm2d
 from scratch.dropout import Dropout
@@ -53,4 +53,6 @@ __all__ = [
     "Step",
     "Tanh",
     "init",
+    "lr_scheduler",
+    "optim",
 ]

@@ -3,7 +3,7 @@ torch.nn and torch.nn.functional. This half is the independent witness: it never
 the maths by hand, and autograd computes every backward.
 """
 
-from torch_ref import init
+from torch_ref import init, lr_scheduler, optim
 from torch_ref.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from torch_ref.batchnorm import BatchNorm1d, BatchNorm2d
 from torch_ref.dropout import Dropout
@@ -37,4 +37,6 @@ __all__ = [
     "Step",
     "Tanh",
     "init",
+    "lr_scheduler",
+    "optim",
 ]
