@@ -15,19 +15,22 @@ The contract of a scratch Module (see ``scratch/module.py``):
     grad_x = layer.backward(g)     g = ∂L/∂out; adds ∂L/∂θ into each param.grad, returns ∂L/∂x
 """
 
-from scratch import init, lr_scheduler, optim
+from scratch import gradient_descent, init, lr_scheduler, optim, regularization, training
 from scratch.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from scratch.batchnorm import BatchNorm1d, BatchNorm2d
 from scratch.dropout import Dropout
 from scratch.flatten import Flatten
 from scratch.linear import Linear
 from scratch.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from scratch.mlp import MLP, MoonsNet, XORNet
 from scratch.module import Module, Parameter, Sequential
 from scratch.neuron import Neuron
 from scratch.perceptron import Perceptron
 from scratch.pooling import AvgPool2d, MaxPool2d
+from scratch.regularization import EarlyStopping, L1Penalty, L2Penalty
 
 __all__ = [
+    "MLP",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -35,13 +38,17 @@ __all__ = [
     "BatchNorm2d",
     "CrossEntropyLoss",
     "Dropout",
+    "EarlyStopping",
     "Flatten",
+    "L1Penalty",
+    "L2Penalty",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "MoonsNet",
     "NLLLoss",
     "Neuron",
     "Parameter",
@@ -52,7 +59,11 @@ __all__ = [
     "Softmax",
     "Step",
     "Tanh",
+    "XORNet",
+    "gradient_descent",
     "init",
     "lr_scheduler",
     "optim",
+    "regularization",
+    "training",
 ]

@@ -3,18 +3,21 @@ torch.nn and torch.nn.functional. This half is the independent witness: it never
 the maths by hand, and autograd computes every backward.
 """
 
-from torch_ref import init, lr_scheduler, optim
+from torch_ref import gradient_descent, init, lr_scheduler, optim, regularization, training
 from torch_ref.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from torch_ref.batchnorm import BatchNorm1d, BatchNorm2d
 from torch_ref.dropout import Dropout
 from torch_ref.flatten import Flatten
 from torch_ref.linear import Linear
 from torch_ref.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from torch_ref.mlp import MLP, MoonsNet, XORNet
 from torch_ref.neuron import Neuron
 from torch_ref.perceptron import Perceptron
 from torch_ref.pooling import AvgPool2d, MaxPool2d
+from torch_ref.regularization import EarlyStopping, L1Penalty, L2Penalty
 
 __all__ = [
+    "MLP",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -22,12 +25,16 @@ __all__ = [
     "BatchNorm2d",
     "CrossEntropyLoss",
     "Dropout",
+    "EarlyStopping",
     "Flatten",
+    "L1Penalty",
+    "L2Penalty",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "MoonsNet",
     "NLLLoss",
     "Neuron",
     "Perceptron",
@@ -36,7 +43,11 @@ __all__ = [
     "Softmax",
     "Step",
     "Tanh",
+    "XORNet",
+    "gradient_descent",
     "init",
     "lr_scheduler",
     "optim",
+    "regularization",
+    "training",
 ]
