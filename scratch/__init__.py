@@ -60,6 +60,7 @@ __all__ = [
     "Step",
     "Tanh",
     "XORNet",
+    "data",
     "gradient_descent",
     "init",
     "lr_scheduler",
