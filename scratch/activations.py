@@ -159,7 +159,8 @@ class Softmax(Module):
         check_input(repr(self), x)
         axis = _check_dim(repr(self), self.dim, x)
         z = x.reshape(1) if x.ndim == 0 else x            # a 0-d input is one class: softmax 1
-        with np.errstate(invalid="ignore"):               # +inf − inf is NaN, as in torch
+        with np.errstate(invalid="ignore", over="ignore"):  # +inf − inf is NaN; a spread beyond
+                                                            # the float range gives −inf: as torch
             e = np.exp(z - z.max(axis=axis, keepdims=True))
         self.out = (e / e.sum(axis=axis, keepdims=True)).reshape(x.shape)
         return self.out
@@ -197,7 +198,8 @@ class LogSoftmax(Module):
         check_input(repr(self), x)
         axis = _check_dim(repr(self), self.dim, x)
         z = x.reshape(1) if x.ndim == 0 else x
-        with np.errstate(invalid="ignore"):               # +inf − inf is NaN, as in torch
+        with np.errstate(invalid="ignore", over="ignore"):  # +inf − inf is NaN; a spread beyond
+                                                            # the float range gives −inf: as torch
             shifted = z - z.max(axis=axis, keepdims=True)
         self.out = (shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))).reshape(x.shape)
         return self.out

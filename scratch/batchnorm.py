@@ -54,7 +54,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
-        dtype = resolve_dtype(dtype)
+        dtype = resolve_dtype(dtype, name)
         C = self.num_features
         # torch registers absent parameters/buffers as None: they are not in state_dict either.
         self.weight = Parameter(np.ones(C), dtype=dtype) if affine else None         # γ: (C,)
@@ -79,19 +79,23 @@ class _BatchNorm(Module):
         if M == 0:
             raise ValueError(f"{self!r}: input must not be empty, got shape {x.shape}")
         batch_stats = self.training or self.running_mean is None
+        if batch_stats and not self.eps > 0:                # a constant channel would give 0 / 0
+            raise ValueError(f"{self!r}: eps must be positive when normalising with batch "
+                             f"statistics, got {self.eps}")
         if batch_stats and M == 1:                          # σ² would be 0 and x̂ = 0: torch refuses
             raise ValueError(f"{self!r}: expected more than 1 value per channel when training, "
                              f"got input size {x.shape}")
         shape = (1, -1) + (1,) * (x.ndim - 2)               # broadcasts (C,) against x
-        if batch_stats:
-            mean = x.mean(axis=axes)                                         # μ: (C,)
-            var = x.var(axis=axes)                                           # σ², biased: (C,)
-            if self.training and self.track_running_stats:
-                self._update_running_stats(mean, var, M)
-        else:
-            mean, var = self.running_mean, self.running_var
-        invstd = 1 / np.sqrt(var + x.dtype.type(self.eps))                   # 1/√(σ² + ε): (C,)
-        x_hat = (x - mean.reshape(shape)) * invstd.reshape(shape)           # x̂: x's shape
+        with np.errstate(invalid="ignore"):   # NaN/inf in x: NaN statistics, as torch
+            if batch_stats:
+                mean = x.mean(axis=axes)                                         # μ: (C,)
+                var = x.var(axis=axes)                                           # σ², biased: (C,)
+                if self.training and self.track_running_stats:
+                    self._update_running_stats(mean, var, M)
+            else:
+                mean, var = self.running_mean, self.running_var
+            invstd = 1 / np.sqrt(var + x.dtype.type(self.eps))                   # 1/√(σ² + ε): (C,)
+            x_hat = (x - mean.reshape(shape)) * invstd.reshape(shape)           # x̂: x's shape
         self.x_hat, self.invstd, self.batch_stats, self.axes = x_hat, invstd, batch_stats, axes
         out = x_hat
         if self.weight is not None:
@@ -113,9 +117,10 @@ class _BatchNorm(Module):
             return grad_x_hat * invstd.reshape(shape)                   # ∂L/∂x = ∂L/∂x̂ / √(σ² + ε)
         # μ and σ² depend on every x of the channel; through them each ∂L/∂x feels the others:
         # ∂L/∂x = (1 / √(σ² + ε)) · (∂L/∂x̂ − mean(∂L/∂x̂) − x̂ · mean(∂L/∂x̂ · x̂))
-        mean_grad = grad_x_hat.mean(axis=axes).reshape(shape)
-        mean_grad_x_hat = (grad_x_hat * x_hat).mean(axis=axes).reshape(shape)
-        return (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat) * invstd.reshape(shape)
+        with np.errstate(invalid="ignore"):
+            mean_grad = grad_x_hat.mean(axis=axes).reshape(shape)
+            mean_grad_x_hat = (grad_x_hat * x_hat).mean(axis=axes).reshape(shape)
+            return (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat) * invstd.reshape(shape)
 
     def _update_running_stats(self, mean: np.ndarray, var: np.ndarray, M: int) -> None:
         self.num_batches_tracked = self.num_batches_tracked + 1            # stays an int64 array

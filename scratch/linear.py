@@ -34,7 +34,7 @@ class Linear(Module):
                 raise ValueError(f"Linear: {arg} must be a non-negative int, got {value!r}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        dtype = resolve_dtype(dtype)
+        dtype = resolve_dtype(dtype, "Linear")
         self.weight = Parameter(np.zeros((out_features, in_features)), dtype=dtype)
         self.bias = Parameter(np.zeros(out_features), dtype=dtype) if bias else None
         self.reset_parameters(generator)
@@ -50,7 +50,8 @@ class Linear(Module):
                 f"got shape {x.shape}"
             )
         self.x = x
-        out = x @ self.weight.data.T                                 # (*, out)
+        with np.errstate(invalid="ignore"):          # inf·0 in the product: NaN, as torch
+            out = x @ self.weight.data.T                             # (*, out)
         if self.bias is not None:
             out = out + self.bias.data
         return out
@@ -58,7 +59,8 @@ class Linear(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:          # ∂L/∂y: (*, out)
         x = self.x.reshape(-1, self.in_features)                      # (N, in)
         g = grad_out.reshape(-1, self.out_features)                   # (N, out)
-        self.weight.grad += g.T @ x                                   # ∂L/∂W = ∂yᵀ x      (out, in)
+        with np.errstate(invalid="ignore"):
+            self.weight.grad += g.T @ x                               # ∂L/∂W = ∂yᵀ x      (out, in)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)                           # ∂L/∂b = Σₙ ∂y      (out,)
         return grad_out @ self.weight.data                            # ∂L/∂x = ∂y W       (*, in)

@@ -210,6 +210,10 @@ class BCELoss(_Loss):
                 f"BCELoss: input must be probabilities in [0, 1] (apply Sigmoid first, or use "
                 f"BCEWithLogitsLoss on the logits), got {bad!r}"
             )
+        inside = (target >= 0) & (target <= 1)                     # False for NaN, as torch
+        if not inside.all():
+            bad = target[~inside].flat[0]
+            raise ValueError(f"BCELoss: target must be probabilities in [0, 1], got {bad!r}")
         self.input, self.target = input, target
         with np.errstate(divide="ignore"):                         # log 0 = −inf, clamped next
             log_x = np.maximum(np.log(input), -100)
@@ -257,11 +261,11 @@ class BCEWithLogitsLoss(_Loss):
             self._check_weight_dtype(name, input)
             _check_broadcast_weight("BCEWithLogitsLoss", name, getattr(self, name), input)
         self.input, self.target = input, target
-        log1p_exp = np.log1p(np.exp(-np.abs(input)))               # log(1 + e⁻|ˣ|) ∈ (0, log 2]
-        softplus_pos = np.maximum(input, 0) + log1p_exp            # −log(1 − σ(x))
-        softplus_neg = np.maximum(-input, 0) + log1p_exp           # −log σ(x)
-        positive = target if self.pos_weight is None else self.pos_weight * target
-        loss = positive * softplus_neg + (1 - target) * softplus_pos
+        log_sigmoid = np.minimum(input, 0) - np.log1p(np.exp(-np.abs(input)))   # log σ(x) ≤ 0
+        with np.errstate(invalid="ignore", over="ignore"):         # x = ±inf: NaN or ±inf, as torch
+            if self.pos_weight is not None:
+                log_sigmoid = log_sigmoid * ((self.pos_weight - 1) * target + 1)
+            loss = (1 - target) * input - log_sigmoid
         if self.weight is not None:
             loss = loss * self.weight
         return self._reduce(loss)

@@ -27,13 +27,13 @@ DEFAULT_DTYPE = np.float32
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
-def resolve_dtype(dtype=None) -> np.dtype:
+def resolve_dtype(dtype=None, where: str = "dtype") -> np.dtype:
     """A layer's ``dtype=`` argument: None means float32 (torch's default); else float32/64."""
     if dtype is None:
         return np.dtype(DEFAULT_DTYPE)
     dtype = np.dtype(dtype)
     if dtype not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        raise TypeError(f"{where}: dtype must be float32 or float64, got {dtype}")
     return dtype
 
 

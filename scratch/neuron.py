@@ -67,7 +67,7 @@ class Neuron(Module):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, Integral) or n_inputs < 1:
             raise ValueError(f"Neuron: n_inputs must be a positive int, got {n_inputs!r}")
         self.n_inputs = int(n_inputs)
-        dtype = resolve_dtype(dtype)
+        dtype = resolve_dtype(dtype, "Neuron")
         self.weight = Parameter(np.zeros((1, self.n_inputs)), dtype=dtype)
         self.bias = Parameter(np.zeros(1), dtype=dtype) if bias else None
         init.default_init_(self.weight, self.bias, generator=generator)
@@ -81,7 +81,8 @@ class Neuron(Module):
                 f"{where}: input must have shape (*, n_inputs={self.n_inputs}), got shape {x.shape}"
             )
         self.x = x
-        z = x @ self.weight.data.T                                    # (*, 1)
+        with np.errstate(invalid="ignore"):          # inf·0 in the product: NaN, as torch
+            z = x @ self.weight.data.T                                # (*, 1)
         if self.bias is not None:
             z = z + self.bias.data
         return z if self.activation is None else self.activation(z)
@@ -90,7 +91,8 @@ class Neuron(Module):
         grad_z = grad_out if self.activation is None else self.activation.backward(grad_out)
         x = self.x.reshape(-1, self.n_inputs)                         # (N, n_inputs)
         g = grad_z.reshape(-1, 1)                                     # (N, 1)
-        self.weight.grad += g.T @ x                                   # ∂L/∂w = Σₙ ∂L/∂zₙ xₙ   (1, n_inputs)
+        with np.errstate(invalid="ignore"):
+            self.weight.grad += g.T @ x                               # ∂L/∂w = Σₙ ∂L/∂zₙ xₙ (1, n_inputs)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)                           # ∂L/∂b = Σₙ ∂L/∂zₙ      (1,)
         return grad_z @ self.weight.data                              # ∂L/∂x = ∂L/∂z w        (*, n_inputs)

@@ -28,6 +28,7 @@ optimizer object per weight array. Its arithmetic is torch's; see ``Adam``.
 from __future__ import annotations
 
 import copy
+import numbers
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -241,6 +242,10 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+        for arg, value in (("lr", lr), ("momentum", momentum), ("dampening", dampening),
+                           ("weight_decay", weight_decay)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"SGD: {arg} must be a number, got {value!r}")
         # The same comparisons as torch's, so the same values (NaN included) are refused.
         if lr < 0.0:
             raise ValueError(f"SGD: lr must be >= 0, got {lr}")
@@ -305,6 +310,8 @@ class Adam(Optimizer):
             raise ValueError(f"{name}: lr must be >= 0, got {lr}")
         if not 0.0 <= eps:
             raise ValueError(f"{name}: eps must be >= 0, got {eps}")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"{name}: betas[0] must be in [0, 1), got {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
