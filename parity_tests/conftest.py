@@ -1,6 +1,12 @@
-"""Shared fixtures: the CUDA skip and a seeded generator."""
+"""Shared fixtures: the CUDA skip, a seeded generator, the MNIST root, one torch thread."""
 
 from __future__ import annotations
+
+import os
+
+# Before torch and NumPy load: sleeping (not spinning) OpenMP waits, as train.py sets them, so
+# the suite keeps its speed beside any other busy process on a small machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest

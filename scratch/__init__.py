@@ -18,6 +18,7 @@ The contract of a scratch Module (see ``scratch/module.py``):
 from scratch import gradient_descent, init, lr_scheduler, optim, regularization, training
 from scratch.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from scratch.batchnorm import BatchNorm1d, BatchNorm2d
+from scratch.cnn import Net
 from scratch.dropout import Dropout
 from scratch.flatten import Flatten
 from scratch.linear import Linear
@@ -50,6 +51,7 @@ __all__ = [
     "Module",
     "MoonsNet",
     "NLLLoss",
+    "Net",
     "Neuron",
     "Parameter",
     "Perceptron",

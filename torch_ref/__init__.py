@@ -6,6 +6,7 @@ the maths by hand, and autograd computes every backward.
 from torch_ref import gradient_descent, init, lr_scheduler, optim, regularization, training
 from torch_ref.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from torch_ref.batchnorm import BatchNorm1d, BatchNorm2d
+from torch_ref.cnn import Net
 from torch_ref.dropout import Dropout
 from torch_ref.flatten import Flatten
 from torch_ref.linear import Linear
@@ -36,6 +37,7 @@ __all__ = [
     "MaxPool2d",
     "MoonsNet",
     "NLLLoss",
+    "Net",
     "Neuron",
     "Perceptron",
     "ReLU",
