@@ -452,7 +452,7 @@ class ScratchTwin:
         self.optimizer.zero_grad()
         out = self.model(x)
         loss = self.loss_fn(out, y)
-        self.model.backward(self.loss_fn.backward())
+        self.model.backward(self.loss_fn.backward(), need_input_grad=False)   # as torch: images need no grad
         self.optimizer.step()
         self.scheduler.step()
         return float(loss), int((out.argmax(1) == y).sum())

@@ -96,7 +96,7 @@ def scratch_trainer(x_all, y_all, total_steps: int, seed: int):
         optimizer.zero_grad()
         out = net(x)
         loss = loss_fn(out, y)
-        net.backward(loss_fn.backward())
+        net.backward(loss_fn.backward(), need_input_grad=False)
         optimizer.step()
         scheduler.step()
         return float(loss), int((out.argmax(1) == y).sum())

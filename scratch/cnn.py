@@ -75,8 +75,15 @@ class Net(Module):
         x = self.relu3(self.fc1(self.flatten(x)))           # (N, hidden)
         return self.fc2(x)                                  # (N, num_classes)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:                 # ∂L/∂logits: (N, classes)
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """∂L/∂logits (N, classes) -> ∂L/∂x (N, 1, 28, 28), filling every param.grad.
+
+        Training passes ``need_input_grad=False``: nothing uses ∂L/∂images, and torch never
+        computes it either (the images do not require grad); conv1 then skips a third of its
+        backward and this returns None.
+        """
         grad = self.fc2.backward(grad_out)                                  # (N, hidden)
         grad = self.flatten.backward(self.fc1.backward(self.relu3.backward(grad)))  # (N, C₂, 4, 4)
         grad = self.conv2.backward(self.pool2.backward(self.relu2.backward(grad)))  # (N, C₁, 12, 12)
-        return self.conv1.backward(self.pool1.backward(self.relu1.backward(grad)))  # (N, 1, 28, 28)
+        grad = self.pool1.backward(self.relu1.backward(grad))                       # (N, C₁, 24, 24)
+        return self.conv1.backward(grad, need_input_grad=need_input_grad)          # (N, 1, 28, 28)
