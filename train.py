@@ -68,6 +68,7 @@ import math
 import signal
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +80,7 @@ import torch.nn.functional as F
 import torchvision
 from tqdm import tqdm
 
+import scratch.data
 import scratch.lr_scheduler
 import scratch.optim
 from scratch.cnn import Net as ScratchNet
@@ -297,7 +299,7 @@ def load_data(name: str, data_dir: Path, dtype: str, limit_train: int | None = N
     spec = DATASETS[name]
     try:
         (x_train, y_train), (x_test, y_test) = (_read(spec, data_dir, split) for split in (True, False))
-    except (RuntimeError, OSError, URLError) as error:
+    except (RuntimeError, OSError, URLError, EOFError, zlib.error, AssertionError, ValueError) as error:
         raw = data_dir / spec.folder / "raw"
         hint = ""
         if name == "fashion-mnist":
@@ -306,9 +308,11 @@ def load_data(name: str, data_dir: Path, dtype: str, limit_train: int | None = N
                     f"  sudo apt-get install dataset-fashion-mnist && mkdir -p {raw} && "
                     f"for f in {FASHION_DEB}/*.gz; do gunzip -c $f > {raw}/$(basename $f .gz); done")
         reason = " ".join(line.strip() for line in str(error).strip().splitlines())
+        diagnosis = _diagnose(name, data_dir)
         raise SystemExit(
             f"train.py: could not load {spec.folder} from {data_dir}/ and could not download it:\n"
             f"  {reason}\n"
+            + (f"  {diagnosis}\n" if diagnosis else "") +
             f"Put the four files {', '.join(RAW_FILES)} (or the same without .gz, decompressed) "
             f"into {raw}/ and run again, or choose another folder with --data-dir.{hint}"
         ) from None
@@ -316,6 +320,20 @@ def load_data(name: str, data_dir: Path, dtype: str, limit_train: int | None = N
     x_test, y_test = x_test[:limit_test], y_test[:limit_test]
     return Data(normalise(x_train, spec, dtype), y_train.astype(np.int64),
                 normalise(x_test, spec, dtype), y_test.astype(np.int64), x_test, spec)
+
+
+def _diagnose(name: str, data_dir: Path) -> str | None:
+    """What is wrong with the files on disk, said by the from-scratch IDX reader (which names
+    the file, what its header promised and what it found), where torchvision's own error on a
+    truncated or corrupted file names none. None when the files there read fine."""
+    for train in (True, False):
+        try:
+            scratch.data.load_mnist(data_dir, train=train, dataset=name)
+        except scratch.data.DatasetNotFoundError:
+            return None                      # missing files: the message below says where they go
+        except scratch.data.DatasetError as problem:
+            return str(problem)
+    return None
 
 
 @functools.lru_cache(maxsize=4)

@@ -126,6 +126,33 @@ def test_missing_data_says_where_the_files_go(tmp_path, monkeypatch, capsys):
     assert "t10k-labels-idx1-ubyte.gz" in message and "no network" in message
 
 
+def test_corrupted_data_names_the_file_and_what_is_wrong(tmp_path, mnist_root, monkeypatch):
+    """A truncated IDX file: torchvision's own error names no file; train.py's names it and says
+    what the header promised and what was found (the from-scratch reader's diagnosis)."""
+    import gzip
+    import urllib.request
+    from urllib.error import URLError
+
+    def refuse(*args, **kwargs):
+        raise URLError("network disabled by the test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    source = os.path.join(mnist_root, "MNIST", "raw")
+    for name in ("train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        with gzip.open(os.path.join(source, name + ".gz")) as f:
+            (raw / name).write_bytes(f.read())
+    with gzip.open(os.path.join(source, "train-images-idx3-ubyte.gz")) as f:
+        (raw / "train-images-idx3-ubyte").write_bytes(f.read(16 + 5 * 784))    # 5 of 60,000 images
+    train._read.cache_clear()
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run")])
+    message = str(exit_info.value.code)
+    assert f"{raw / 'train-images-idx3-ubyte'}: header says 60000 × 28 × 28" in message
+    assert "truncated" in message
+
+
 # -- short runs ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("impl", ["torch", "scratch"])
 def test_smoke_run_writes_everything(impl, smoke_runs):
