@@ -501,7 +501,7 @@ class Conv2d(Module):
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """∂L/∂out (N, C_out, H_out, W_out) -> ∂L/∂x; adds ∂L/∂W and ∂L/∂b into the grads.
 
-        ``need_input_grad=False`` skips ∂L/∂x (about a third of the work) and returns None:
+        ``need_input_grad=False`` skips ∂L/∂x (a quarter to a third of the work), returning None:
         torch skips it too when x does not require grad, as for a network's first layer,
         whose input is the images.
         """
