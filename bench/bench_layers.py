@@ -76,7 +76,9 @@ def main(argv=None) -> None:
     print(f"float32 forward + backward, {args.threads} threads for numpy's BLAS and for torch, "
           f"minimum of {args.repeats} runs; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores")
-    print(f"numpy {np.__version__}, torch {torch.__version__}\n")
+    # OPENBLAS_CORETYPE pins OpenBLAS's kernels (Haswell = AVX2 even on an AVX-512 CPU).
+    print(f"numpy {np.__version__} (OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}), "
+          f"torch {torch.__version__}\n")
     header = f"{'layer':<22}{'input shape':<20}{'naive ms':>12}{'scratch ms':>12}{'torch ms':>10}" \
              f"{'scratch/torch':>15}"
     print(header)
