@@ -1,0 +1,33 @@
+"""The bench command's building blocks still run (a smoke test, not a timing: benchmarks
+measure speed, tests never do). Each measurement is one subprocess printing one JSON line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker(*args: str) -> dict:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "workers.py"), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("impl", ["scratch", "torch"])
+def test_training_step_worker_runs(impl):
+    result = worker("step", "--impl", impl, "--batch", "8", "--steps", "2", "--warmup", "1")
+    assert result["impl"] == impl and len(result["ms"]) == 2
+    assert all(ms > 0 for ms in result["ms"]) and result["rss_peak_mb"] > 0
+
+
+def test_layers_worker_runs():
+    result = worker("layers", "--batch", "2", "--repeats", "1", "--naive-batch", "1")
+    names = [row["name"] for row in result["rows"]]
+    assert any(name.startswith("conv1") for name in names)
+    assert any(name.startswith("pool1") for name in names)
+    assert all(row["scratch_ms"] > 0 and row["torch_ms"] > 0 for row in result["rows"])
