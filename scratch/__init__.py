@@ -19,6 +19,7 @@ from scratch import gradient_descent, init, lr_scheduler, optim, regularization,
 from scratch.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from scratch.batchnorm import BatchNorm1d, BatchNorm2d
 from scratch.cnn import Net
+from scratch.conv import Conv2d, conv2d, conv2d_naive, convolve2d
 from scratch.dropout import Dropout
 from scratch.flatten import Flatten
 from scratch.linear import Linear
@@ -37,6 +38,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "EarlyStopping",
@@ -62,6 +64,9 @@ __all__ = [
     "Step",
     "Tanh",
     "XORNet",
+    "conv2d",
+    "conv2d_naive",
+    "convolve2d",
     "data",
     "gradient_descent",
     "init",

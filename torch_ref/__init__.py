@@ -7,6 +7,7 @@ from torch_ref import gradient_descent, init, lr_scheduler, optim, regularizatio
 from torch_ref.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from torch_ref.batchnorm import BatchNorm1d, BatchNorm2d
 from torch_ref.cnn import Net
+from torch_ref.conv import Conv2d, conv2d, conv2d_naive, convolve2d
 from torch_ref.dropout import Dropout
 from torch_ref.flatten import Flatten
 from torch_ref.linear import Linear
@@ -24,6 +25,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "EarlyStopping",
@@ -46,6 +48,9 @@ __all__ = [
     "Step",
     "Tanh",
     "XORNet",
+    "conv2d",
+    "conv2d_naive",
+    "convolve2d",
     "data",
     "gradient_descent",
     "init",
