@@ -231,6 +231,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict 
                          f"{str(path)!r} as a checkpoint ({type(error).__name__}: {error})")
         if not isinstance(checkpoint, dict) or "model" not in checkpoint or "args" not in checkpoint:
             parser.error(f"{str(path)!r} is not a checkpoint written by train.py")
+        mismatch = architecture_mismatch(checkpoint["model"])
+        if mismatch:
+            parser.error(f"argument --{'resume' if args.resume else 'evaluate'}: {str(path)!r} holds "
+                         f"another architecture than Net: {mismatch}")
     if args.resume is not None:
         given = vars(build_parser(suppress_defaults=True).parse_args(argv))
         saved = checkpoint["args"]
@@ -246,6 +250,23 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict 
     if args.lr is None:
         args.lr = LR[args.optimizer]
     return args, checkpoint
+
+
+def architecture_mismatch(model_state: dict) -> str:
+    """'' when a checkpoint's weights fit Net (any of the data sets' class counts), else the
+    missing, unexpected and wrongly shaped keys, named."""
+    expected = {k: tuple(v.shape) for k, v in TorchNet().state_dict().items()}
+    found = {k: tuple(getattr(v, "shape", ())) for k, v in model_state.items()}
+    problems = []
+    if missing := [k for k in expected if k not in found]:
+        problems.append(f"missing {missing}")
+    if unexpected := [k for k in found if k not in expected]:
+        problems.append(f"unexpected {unexpected}")
+    shapes = [f"{k} is {found[k]}, Net has {expected[k]}" for k in expected
+              if k in found and found[k] != expected[k]]
+    if shapes:
+        problems.append("shapes differ: " + "; ".join(shapes))
+    return "; ".join(problems)
 
 
 def pick_device(name: str) -> torch.device:

@@ -106,6 +106,21 @@ def test_a_file_that_is_not_a_checkpoint_exits_2(tmp_path, capsys):
     assert "notes.pt" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag", ["--resume", "--evaluate"])
+def test_a_checkpoint_of_another_architecture_names_the_keys(flag, smoke_runs, tmp_path, capsys):
+    checkpoint = torch.load(smoke_runs["torch"] / "checkpoint.pt", weights_only=True)
+    checkpoint["model"]["fc3.weight"] = checkpoint["model"].pop("fc2.weight")
+    checkpoint["model"]["conv1.weight"] = torch.zeros(8, 1, 3, 3)
+    path = tmp_path / "other.pt"
+    torch.save(checkpoint, path)
+    with pytest.raises(SystemExit) as exit_info:
+        train.main([flag, str(path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "missing ['fc2.weight']" in err and "unexpected ['fc3.weight']" in err
+    assert "conv1.weight is (8, 1, 3, 3), Net has (16, 1, 5, 5)" in err
+
+
 def test_every_option_states_its_default():
     for action in train.build_parser()._actions:
         if action.option_strings and action.dest != "help":
