@@ -138,18 +138,24 @@ def test_conv2d_parity_property_float32(config, seed):
     assert out.dtype == np.float32
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
-@given(config=conv_configs(max_batch=2, max_channels_per_group=2, max_groups=2),
-       seed=st.integers(0, 2**32 - 1))
-def test_conv2d_naive_forward_and_backward_property(config, seed):
-    """The readable loops against F.conv2d and autograd, float64."""
-    rng = np.random.default_rng(seed)
+def _random_arrays(config, rng):
+    """The functional arguments (stride, padding, ...) and random x, W, b for one generated config."""
     cfg = {k: config[k] for k in ("stride", "padding", "dilation", "groups")}
     kH, kW = np.broadcast_to(config["kernel_size"], 2)
     x = rng.standard_normal(config["shape"])
     weight = rng.standard_normal((config["out_channels"], config["in_channels"] // config["groups"],
                                   kH, kW))
     bias = rng.standard_normal(config["out_channels"]) if config["bias"] else None
+    return cfg, x, weight, bias
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(config=conv_configs(max_batch=2, max_channels_per_group=2, max_groups=2),
+       seed=st.integers(0, 2**32 - 1))
+def test_conv2d_naive_forward_and_backward_property(config, seed):
+    """The readable loops against F.conv2d and autograd, float64."""
+    rng = np.random.default_rng(seed)
+    cfg, x, weight, bias = _random_arrays(config, rng)
     t = {name: None if a is None else torch.from_numpy(a)
          for name, a in (("x", x), ("weight", weight), ("bias", bias))}
 
@@ -169,12 +175,7 @@ def test_conv2d_naive_forward_and_backward_property(config, seed):
 def test_conv2d_functional_property(config, seed):
     """The functional conv2d (what Conv2d runs) against F.conv2d, float64."""
     rng = np.random.default_rng(seed)
-    cfg = {k: config[k] for k in ("stride", "padding", "dilation", "groups")}
-    kH, kW = np.broadcast_to(config["kernel_size"], 2)
-    x = rng.standard_normal(config["shape"])
-    weight = rng.standard_normal((config["out_channels"], config["in_channels"] // config["groups"],
-                                  kH, kW))
-    bias = rng.standard_normal(config["out_channels"]) if config["bias"] else None
+    cfg, x, weight, bias = _random_arrays(config, rng)
     expected = torch_conv2d(torch.from_numpy(x), torch.from_numpy(weight),
                             None if bias is None else torch.from_numpy(bias), **cfg)
     assert_close(conv2d(x, weight, bias, **cfg), expected, "conv2d output")
