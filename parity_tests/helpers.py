@@ -19,9 +19,12 @@ Tolerances are stated once, here, per dtype.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import torch
 
 from scratch.module import Module
@@ -219,3 +222,118 @@ def _numpy(value) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+# -- refusals: what torch refuses, scratch refuses, and says so -----------------------------
+@dataclass
+class Refusal:
+    """One bad input: ``scratch()`` must raise ``error`` with every one of ``words`` in its
+    message (the layer, the argument, what was expected, what was got); ``torch()`` must
+    raise something (``refused``) or accept it (a deliberate difference: ``refused=False``)."""
+
+    id: str
+    scratch: Callable[[], object]
+    torch: Callable[[], object]
+    error: type[Exception] | tuple[type[Exception], ...]
+    words: tuple[str, ...]
+    refused: bool = True
+
+
+def refusal(id: str, scratch, torch_call, error, *words: str) -> Refusal:
+    """A case torch refuses too."""
+    return Refusal(id, scratch, torch_call, error, words)
+
+
+def stricter(id: str, scratch, torch_call, error, *words: str) -> Refusal:
+    """A case torch accepts (promoting, broadcasting or warning) and scratch refuses on purpose."""
+    return Refusal(id, scratch, torch_call, error, words, refused=False)
+
+
+def assert_scratch_refuses(case: Refusal) -> None:
+    with pytest.raises(case.error) as caught:
+        case.scratch()
+    message = str(caught.value)
+    missing = [w for w in case.words if w not in message]
+    assert not missing, f"{case.id}: the message does not say {missing}: {message!r}"
+
+
+def assert_torch_agrees(case: Refusal) -> None:
+    """torch refuses the case (any exception), or accepts it when scratch is stricter on purpose."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)       # torch may warn before refusing
+        if case.refused:
+            with pytest.raises(Exception):  # noqa: B017 (torch's types vary; refusing is what counts)
+                case.torch()
+        else:
+            case.torch()
+
+
+def refusal_tests(cases: Sequence[Refusal]):
+    """Two parametrized tests over ``cases``, to bind at module level in a test file:
+
+        test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED)
+    """
+    params = pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in cases])
+
+    @params
+    def test_scratch_refuses(case):
+        assert_scratch_refuses(case)
+
+    @params
+    def test_torch_agrees(case):
+        assert_torch_agrees(case)
+
+    return test_scratch_refuses, test_torch_agrees
+
+
+def f32(*shape) -> np.ndarray:
+    return np.zeros(shape, dtype=np.float32)
+
+
+def f64(*shape) -> np.ndarray:
+    return np.zeros(shape, dtype=np.float64)
+
+
+def i64(*values) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def t32(*shape) -> torch.Tensor:
+    return torch.zeros(shape)
+
+
+def tl(*values) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.long)
+
+
+# -- extreme and non-finite inputs, shared by the concepts' numerics tests ------------------
+NAN, INF = np.nan, np.inf
+NONFINITE = np.array([NAN, INF, -INF, 0, 1, -1])
+NONFINITE_ROWS = np.array([[NAN, 0, 1], [INF, 0, 1], [-INF, 0, 1], [INF, INF, 0],
+                           [-INF, -INF, -INF], [INF, -INF, 0]])
+NONFINITE_IMAGE = np.array([[[[NAN, 1, 2, 3], [INF, 0, -INF, 1], [1, 2, 3, 4],
+                              [-INF, -INF, 0, NAN]]]])
+POSINF = np.array([NAN, INF, 0, 1, -1])
+NEGINF = np.array([-INF, 0, 1])
+BIG = {np.float32: 3e38, np.float64: 1e308}       # near the largest finite value of each dtype
+DTYPES = [pytest.param(np.float32, id="float32"), pytest.param(np.float64, id="float64")]
+
+
+def extreme_vector(dtype) -> np.ndarray:
+    big = BIG[dtype]
+    return np.array([-big, -1e4, -100, -1, 0, 1, 100, 1e4, big], dtype=dtype)
+
+
+def extreme_rows(dtype) -> np.ndarray:
+    """Rows of scores whose spread stays within the dtype's range (x − max(x) is finite)."""
+    big = BIG[dtype]
+    return np.array([[big, 0, -1e4], [1e4, -1e4, 0], [-big, -big, -big], [big, big, 0],
+                     [-1e4, -1e4, 1e4]], dtype=dtype)
+
+
+def assert_finite(result) -> None:
+    """No NaN in an ``assert_parity`` result's output or gradients."""
+    assert not np.isnan(result["out"]).any(), f"NaN in the output: {result['out']}"
+    grads = result["grads"] if isinstance(result["grads"], tuple) else (result["grads"],)
+    for grad in grads:
+        assert not np.isnan(grad).any(), f"NaN in the gradient: {grad}"

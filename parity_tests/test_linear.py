@@ -4,7 +4,18 @@ import numpy as np
 import pytest
 import torch
 
-from parity_tests.helpers import assert_numerical_grad, assert_parity
+from torch import nn
+
+from parity_tests.helpers import (
+    NONFINITE_ROWS,
+    assert_numerical_grad,
+    assert_parity,
+    f32,
+    f64,
+    refusal,
+    refusal_tests,
+    t32,
+)
 from scratch.linear import Linear
 from torch_ref.linear import Linear as TorchLinear
 
@@ -82,3 +93,39 @@ def test_linear_rejects_dtype_mismatch_like_torch():
 def test_linear_rejects_integer_input():
     with pytest.raises(TypeError, match="int64"):
         Linear(4, 3)(np.zeros((2, 4), dtype=np.int64))
+
+
+def test_linear_backward_before_forward_names_the_layer():
+    with pytest.raises(RuntimeError, match=r"Linear\(in_features=4.*before forward"):
+        Linear(4, 3).backward(np.zeros((2, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_nan_and_inf_propagate_as_torch(dtype):
+    torch.manual_seed(0)
+    assert_parity(Linear(3, 2), nn.Linear(3, 2), NONFINITE_ROWS, dtype=dtype)
+
+
+LINEAR = "Linear(in_features=4, out_features=3, bias=True)"
+REFUSED = [
+    refusal("wrong-width", lambda: Linear(4, 3)(f32(2, 5)), lambda: nn.Linear(4, 3)(t32(2, 5)),
+            ValueError, LINEAR, "(*, in_features=4)", "got shape (2, 5)"),
+    refusal("0d-input", lambda: Linear(4, 3)(f32()), lambda: nn.Linear(4, 3)(t32()),
+            ValueError, LINEAR, "(*, in_features=4)", "got shape ()"),
+    refusal("int-input", lambda: Linear(4, 3)(np.zeros((2, 4), dtype=np.int64)),
+            lambda: nn.Linear(4, 3)(torch.zeros(2, 4, dtype=torch.long)),
+            TypeError, LINEAR, "input must be float32 or float64", "int64"),
+    refusal("float64-input-float32-layer", lambda: Linear(4, 3)(f64(2, 4)),
+            lambda: nn.Linear(4, 3)(torch.zeros(2, 4, dtype=torch.float64)),
+            TypeError, LINEAR, "input has dtype float64", "parameters are float32"),
+    refusal("list-input", lambda: Linear(4, 3)([[0.0] * 4]), lambda: nn.Linear(4, 3)([[0.0] * 4]),
+            TypeError, LINEAR, "input must be a NumPy array", "got list"),
+    refusal("negative-in_features", lambda: Linear(-1, 3), lambda: nn.Linear(-1, 3),
+            ValueError, "Linear:", "in_features", "non-negative int", "got -1"),
+    refusal("float-out_features", lambda: Linear(4, 2.5), lambda: nn.Linear(4, 2.5),
+            (ValueError, TypeError), "Linear:", "out_features", "non-negative int", "got 2.5"),
+    refusal("int-dtype", lambda: Linear(4, 3, dtype=np.int32),
+            lambda: nn.Linear(4, 3, dtype=torch.int32),
+            TypeError, "Linear", "dtype must be float32 or float64", "got int32"),
+]
+test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED)

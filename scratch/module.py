@@ -1,19 +1,16 @@
-"""The scratch module system: Parameter, Module and Sequential.
+"""Parameter, Module, Sequential: the framework a scratch layer is written in.
 
 twin: torch.nn.Parameter, torch.nn.Module, torch.nn.Sequential (the framework's own, so
 torch_ref has no module.py).
 
 What torch's autograd does for you, a scratch Module does by hand:
 
-* ``forward(x)`` computes the output and keeps in ``self`` what backward will need;
-* ``backward(grad_out)`` receives ∂L/∂out, *adds* ∂L/∂θ into every ``param.grad`` (torch
-  accumulates too, which is why training loops call ``zero_grad()``) and returns ∂L/∂x.
+    out = layer(x)              forward: computes out, keeps in self.cache what backward needs
+    grad_x = layer.backward(g)  g = ∂L/∂out; *adds* ∂L/∂θ into every param.grad, returns ∂L/∂x
 
-Names follow torch so that ``state_dict`` keys match: a torch ``state_dict`` converted to
-NumPy (``{k: v.numpy() for k, v in sd.items()}``) loads directly, and the other way round.
-
-Computation follows the dtype of the parameters and inputs. Parameters are created as
-float32, like torch; ``.double()`` / ``.float()`` convert a whole module.
+Backward adds, as torch accumulates, which is why training loops call ``zero_grad()``.
+Names follow torch, so a torch ``state_dict`` converted to NumPy loads directly, and back.
+Parameters are float32, like torch's; ``.double()`` / ``.float()`` convert a whole module.
 """
 
 from __future__ import annotations
@@ -23,32 +20,21 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-DEFAULT_DTYPE = np.float32
-FLOAT_DTYPES = (np.float32, np.float64)
-
-
-def resolve_dtype(dtype=None, where: str = "dtype") -> np.dtype:
-    """A layer's ``dtype=`` argument: None means float32 (torch's default); else float32/64."""
-    if dtype is None:
-        return np.dtype(DEFAULT_DTYPE)
-    dtype = np.dtype(dtype)
-    if dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{where}: dtype must be float32 or float64, got {dtype}")
-    return dtype
+from scratch import _checks as check
 
 
 class Parameter:
-    """A learnable array: ``.data`` holds the value, ``.grad`` the accumulated ∂L/∂data.
+    """A learnable array: ``.data`` the value, ``.grad`` the accumulated ∂L/∂data.
 
-    twin: torch.nn.Parameter. Unlike torch, ``.grad`` is an array of zeros from the start
-    (torch starts with ``None``); ``zero_grad()`` sets it back to zeros.
+    twin: torch.nn.Parameter. Unlike torch's, ``.grad`` starts as zeros, not None.
     """
 
     def __init__(self, data: np.ndarray, dtype=None):
         data = np.asarray(data)
         if dtype is None:
-            dtype = data.dtype if data.dtype in FLOAT_DTYPES else DEFAULT_DTYPE
-        self.data = np.array(data, dtype=dtype)   # a copy: the caller's array stays theirs
+            floating = data.dtype in check.FLOAT_DTYPES
+            dtype = data.dtype if floating else check.DEFAULT_DTYPE
+        self.data = np.array(data, dtype=dtype)      # a copy: the caller's stays theirs
         self.grad = np.zeros_like(self.data)
 
     @property
@@ -66,10 +52,10 @@ class Parameter:
 class Module:
     """Base class of every scratch layer, loss and model.
 
-    Attributes that are Parameters or Modules register themselves in assignment order,
-    exactly as in torch, so ``named_parameters()`` yields torch's dotted names
-    (``conv1.weight``, ``fc2.bias``...). Non-learnable state that belongs in a checkpoint
-    (BatchNorm's running statistics) is registered with ``register_buffer``.
+    Attributes that are Parameters or Modules register themselves in assignment order, as in
+    torch, so ``named_parameters()`` yields torch's dotted names (``conv1.weight``...).
+    State that belongs in a checkpoint but is not learned (BatchNorm's running statistics)
+    is registered with ``register_buffer``. ``self.cache`` holds what forward saved.
     """
 
     def __init__(self):
@@ -77,14 +63,12 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "cache", None)
 
-    # -- registration -------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(
-                f"{type(self).__name__}.__init__ must call super().__init__() before assigning "
-                f"attribute {name!r}"
-            )
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                                 f"before assigning attribute {name!r}")
         if name in self._buffers:             # re-assigning a buffer keeps it a buffer
             object.__setattr__(self, name, value)
             return
@@ -97,14 +81,10 @@ class Module:
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, array: np.ndarray) -> None:
-        """State saved in ``state_dict`` but not learned (e.g. ``running_mean``).
-
-        The value lives in the attribute; ``_buffers`` only remembers the name and order.
-        """
-        self._buffers[name] = None
+        """State saved in ``state_dict`` but not learned (e.g. ``running_mean``)."""
+        self._buffers[name] = None            # the value lives in the attribute
         object.__setattr__(self, name, array)
 
-    # -- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
@@ -114,7 +94,7 @@ class Module:
     def backward(self, grad_out):
         raise NotImplementedError(f"{type(self).__name__} must implement backward")
 
-    # -- traversal ----------------------------------------------------------------------
+    # -- traversal ------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         yield prefix, self
         for name, child in self._modules.items():
@@ -145,7 +125,7 @@ class Module:
         for param in self.parameters():
             param.grad = np.zeros_like(param.data)
 
-    # -- modes --------------------------------------------------------------------------
+    # -- modes and dtype --------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
             raise TypeError(f"{type(self).__name__}.train: mode must be a bool, got {mode!r}")
@@ -156,21 +136,16 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
-    # -- dtype --------------------------------------------------------------------------
     def to(self, dtype) -> Module:
-        """Convert every parameter (with its grad) and floating buffer to ``dtype``."""
-        dtype = np.dtype(dtype)
-        if dtype not in FLOAT_DTYPES:
-            raise TypeError(
-                f"{type(self).__name__}.to: dtype must be float32 or float64, got {dtype}"
-            )
+        """Every parameter (with its grad) and floating buffer, converted to ``dtype``."""
+        dtype = check.dtype(f"{type(self).__name__}.to", dtype)
         for param in self.parameters():
             param.data = param.data.astype(dtype)
             param.grad = param.grad.astype(dtype)
         for module in self.modules():
             for name in module._buffers:
                 value = getattr(module, name)
-                if isinstance(value, np.ndarray) and value.dtype in FLOAT_DTYPES:
+                if isinstance(value, np.ndarray) and value.dtype in check.FLOAT_DTYPES:
                     object.__setattr__(module, name, value.astype(dtype))
         return self
 
@@ -182,12 +157,12 @@ class Module:
 
     @property
     def dtype(self) -> np.dtype:
-        """The dtype of the first parameter (float32 for modules without parameters)."""
+        """The first parameter's dtype (float32 for a module without parameters)."""
         for param in self.parameters():
             return param.data.dtype
-        return np.dtype(DEFAULT_DTYPE)
+        return np.dtype(check.DEFAULT_DTYPE)
 
-    # -- checkpoints --------------------------------------------------------------------
+    # -- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Parameters then buffers of each module, keyed as torch keys them, as copies."""
         out: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -202,45 +177,34 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, object], strict: bool = True) -> None:
         """Copy values in by name; the module keeps its own dtype, as torch's ``copy_`` does.
 
-        Values may be NumPy arrays or anything ``np.asarray`` accepts (CPU torch tensors
-        included). Missing or unexpected keys (when ``strict``) and shape mismatches raise a
-        ``KeyError`` / ``ValueError`` that lists them all, and nothing is changed.
+        Values may be arrays or anything ``np.asarray`` takes (CPU tensors too). Missing or
+        unexpected keys (when ``strict``) and shape mismatches raise a KeyError / ValueError
+        that lists them all, and nothing is changed.
         """
+        where = f"{type(self).__name__}.load_state_dict"
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
-            raise KeyError(
-                f"{type(self).__name__}.load_state_dict: keys do not match; "
-                f"missing: {missing or 'none'}; unexpected: {unexpected or 'none'}"
-            )
-        values = {}
-        mismatched = []
-        for key in own:
-            if key not in state_dict:
-                continue
-            value = np.asarray(_to_numpy(state_dict[key]))
-            if value.shape != own[key].shape:
-                mismatched.append(f"{key}: checkpoint {value.shape}, model {own[key].shape}")
-            values[key] = value
+            raise KeyError(f"{where}: keys do not match; missing: {missing or 'none'}; "
+                           f"unexpected: {unexpected or 'none'}")
+        values = {k: np.asarray(to_numpy(state_dict[k])) for k in own if k in state_dict}
+        mismatched = [f"{k}: checkpoint {v.shape}, model {own[k].shape}"
+                      for k, v in values.items() if v.shape != own[k].shape]
         if mismatched:
-            raise ValueError(
-                f"{type(self).__name__}.load_state_dict: shapes do not match: " + "; ".join(mismatched)
-            )
+            raise ValueError(f"{where}: shapes do not match: " + "; ".join(mismatched))
         params = dict(self.named_parameters())
-        buffer_owner = {}
-        for module_name, module in self.named_modules():
-            for name in module._buffers:
-                buffer_owner[f"{module_name}.{name}" if module_name else name] = (module, name)
         for key, value in values.items():
             if key in params:
                 params[key].data[...] = value
-            else:
-                module, name = buffer_owner[key]
-                old = getattr(module, name)
-                object.__setattr__(module, name, np.asarray(value, dtype=np.asarray(old).dtype).copy())
+                continue
+            module_name, _, name = key.rpartition(".")
+            module = dict(self.named_modules())[module_name]
+            old = getattr(module, name)
+            dtype = np.asarray(old).dtype
+            object.__setattr__(module, name, np.array(value, dtype=dtype))
 
-    # -- printing -----------------------------------------------------------------------
+    # -- printing ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
 
@@ -256,7 +220,7 @@ class Module:
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
-def _to_numpy(value):
+def to_numpy(value):
     """A torch tensor (on any device) or an array-like, as a NumPy array."""
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         return value.detach().cpu().numpy()
@@ -264,19 +228,17 @@ def _to_numpy(value):
 
 
 class Sequential(Module):
-    """Modules applied in order; backward runs them in reverse.   twin: torch.nn.Sequential
+    """out = fₙ(…f₂(f₁(x)))    ∂L/∂x = f₁ᵀ(f₂ᵀ(…fₙᵀ(∂L/∂out)))
 
-    out = fₙ(…f₂(f₁(x)))       ∂L/∂x = f₁ᵀ(f₂ᵀ(…fₙᵀ(∂L/∂out)))
-    Children are named "0", "1", … so ``state_dict`` keys match torch's.
+    twin: torch.nn.Sequential. Children are named "0", "1", … as in torch.
     """
 
     def __init__(self, *modules: Module):
         super().__init__()
         for index, module in enumerate(modules):
             if not isinstance(module, Module):
-                raise TypeError(
-                    f"Sequential: argument {index} must be a scratch Module, got {type(module).__name__}"
-                )
+                raise TypeError(f"Sequential: argument {index} must be a scratch Module, "
+                                f"got {type(module).__name__}")
             setattr(self, str(index), module)
 
     def forward(self, x):
@@ -299,41 +261,14 @@ class Sequential(Module):
         return iter(self._modules.values())
 
 
-# -- input checks shared by every layer ---------------------------------------------------
-def check_input(
-    where: str,
-    x,
-    *,
-    name: str = "input",
-    ndim: int | tuple[int, ...] | None = None,
-    dtype=None,
-    shape_hint: str = "",
-) -> None:
-    """Refuse what torch refuses, with a message that names the layer, the argument,
-    what it expected and what it got.
+# -- TRANSITIONAL: the old names, until every concept file calls scratch._checks -------------
+DEFAULT_DTYPE, FLOAT_DTYPES = check.DEFAULT_DTYPE, check.FLOAT_DTYPES
 
-    ``where``: the layer, e.g. ``"Linear(in_features=4, out_features=3)"``.
-    ``ndim``: the accepted ranks. ``dtype``: the dtype the input must have (the layer's
-    parameter dtype, since torch refuses float64 input to a float32 layer).
-    ``shape_hint``: the expected layout, e.g. ``"(N, C_in, H, W)"``.
-    """
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{where}: {name} must be a NumPy array, got {type(x).__name__}")
-    if x.dtype not in FLOAT_DTYPES:
-        raise TypeError(
-            f"{where}: {name} must be float32 or float64, got dtype {x.dtype} "
-            f"(convert with x.astype(np.float32))"
-        )
-    if ndim is not None:
-        accepted = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if x.ndim not in accepted:
-            wanted = " or ".join(f"{d}-D" for d in accepted)
-            hint = f" {shape_hint}" if shape_hint else ""
-            raise ValueError(
-                f"{where}: {name} must be {wanted}{hint}, got {x.ndim}-D with shape {x.shape}"
-            )
-    if dtype is not None and x.dtype != np.dtype(dtype):
-        raise TypeError(
-            f"{where}: {name} has dtype {x.dtype} but the layer's parameters are "
-            f"{np.dtype(dtype)}; convert the input or call .double()/.float() on the layer"
-        )
+
+def resolve_dtype(dtype=None, where="dtype"):
+    return check.dtype(where, dtype)
+_to_numpy = to_numpy
+
+
+def check_input(where, x, *, name="input", ndim=None, dtype=None, shape_hint=""):
+    check.input(where, x, name=name, ndim=ndim, dtype=dtype, layout=shape_hint)

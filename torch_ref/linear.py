@@ -1,14 +1,17 @@
-"""The dense (fully connected) layer.          twin: scratch/linear.py
+"""The dense (fully connected) layer.
 
 y = x Wᵀ + b
 
-x: (*, in_features) -> y: (*, out_features); W: (out_features, in_features); b: (out_features,)
+x: (*, in_features) -> y: (*, out_features)
+W: (out_features, in_features)    b: (out_features,)
+
+twin: scratch/linear.py
 """
 
 from torch import nn
 
-# torch.nn.Linear is the reference itself: forward is F.linear(x, W, b) and autograd
-# derives the backward. Re-exported so that both folders offer the same name.
+# torch.nn.Linear itself: F.linear in
+# forward; autograd does the backward.
 Linear = nn.Linear
 
 __all__ = ["Linear"]
