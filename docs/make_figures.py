@@ -961,6 +961,7 @@ def _cnn_run(ctx: Context) -> dict:
     import torch
 
     import train
+    from run import recipe
     from scratch.cnn import Net as ScratchNet
     from torch_ref.cnn import Net as TorchNet
 
@@ -983,13 +984,13 @@ def _cnn_run(ctx: Context) -> dict:
     metrics = json.loads((folder / "metrics.json").read_text())
     checkpoint = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
     dtype = metrics["args"]["dtype"]
-    twin = TorchNet().to(train.TORCH_DTYPES[dtype])
+    twin = TorchNet().to(recipe.TORCH_DTYPES[dtype])
     twin.load_state_dict(checkpoint["model"])
     twin.eval()
     model = ScratchNet().to(dtype)
     model.load_state_dict({k: v.numpy() for k, v in checkpoint["scratch"]["model"].items()})
     model.eval()
-    data = train.load_data(metrics["args"].get("dataset", "mnist"), ROOT / "data", dtype, limit_train=1)
+    data = recipe.load_data(metrics["args"].get("dataset", "mnist"), ROOT / "data", dtype, limit_train=1)
     ctx.cache["cnn"] = {"folder": folder, "metrics": metrics, "torch": twin, "scratch": model,
                         "data": data, "dtype": dtype}
     return ctx.cache["cnn"]

@@ -16,12 +16,15 @@ from urllib.error import URLError
 
 import numpy as np
 import pytest
+import torch
 from torchvision import datasets
 
-from scratch.data import DATASETS, RAW_FILES, DatasetError, DatasetNotFoundError, read_idx
+from parity_tests.helpers import assert_close
+from scratch.data import DATASETS, RAW_FILES, DatasetError, DatasetNotFoundError, normalise, read_idx
 from scratch.data import load_mnist as scratch_load
 from torch_ref.data import DATASETS as TORCH_DATASETS
 from torch_ref.data import load_mnist as torch_load
+from torch_ref.data import normalise as torch_normalise
 
 LOADERS = [pytest.param(scratch_load, id="scratch"), pytest.param(torch_load, id="torch")]
 
@@ -63,6 +66,21 @@ def test_mnist_parity_byte_identical(mnist_root, train, no_network):
     if train:
         assert np.bincount(labels).tolist() == TRAIN_CLASS_COUNTS
     assert images.flags.writeable               # a copy the caller may normalise in place
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_normalise_matches_torchvision(dataset, dtype, rng):
+    """(p/255 − mean)/std, shaped (N, 1, 28, 28), as torchvision's normalize computes it."""
+    images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    images[0, 0, :2] = (0, 255)                          # the two ends of the pixel range
+    x = normalise(images, dataset, dtype)
+    expected = torch_normalise(images, dataset, {np.float64: torch.float64, np.float32: torch.float32}[dtype])
+    assert x.dtype == dtype and x.shape == (5, 1, 28, 28)
+    assert_close(x, expected, f"normalised {dataset} pixels", dtype=dtype)
+    info = DATASETS[dataset]                              # published statistics, by hand
+    assert_close(x[0, 0, 0, :2], np.array([-info.mean / info.std, (1 - info.mean) / info.std]),
+                 "the ends of the pixel range", dtype=dtype)
 
 
 def test_dataset_tables_agree():

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 import torch
 
+import torch_ref.data
 import train
 from parity_tests.helpers import assert_close
+from run import checkpoint, cli, plots, recipe, twins
 
 SMALL = ["--limit-train", "320", "--limit-test", "200", "--batch-size", "64", "--epochs", "2"]
 
@@ -31,7 +33,7 @@ def _restore_torch_settings():
 def _no_plots(monkeypatch):
     """Drawing the PNGs takes a second per run; only ``smoke_runs`` (set up before this
     function-scoped fixture patches) draws them."""
-    monkeypatch.setattr(train, "plot_run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(plots, "draw", lambda *args, **kwargs: None)
 
 
 @pytest.fixture(scope="module")
@@ -122,18 +124,17 @@ def test_a_checkpoint_of_another_architecture_names_the_keys(flag, smoke_runs, t
 
 
 def test_every_option_states_its_default():
-    for action in train.build_parser()._actions:
+    for action in cli.build_parser()._actions:
         if action.option_strings and action.dest != "help":
             assert action.help.rstrip().endswith(")") and "(default: " in action.help, action.dest
 
 
 def test_missing_data_says_where_the_files_go(tmp_path, monkeypatch, capsys):
-    def offline(*args, **kwargs):
-        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: no network")
+    class Offline(torch_ref.data.DATASETS["mnist"]):
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: no network")
 
-    spec = train.DATASETS["mnist"]
-    monkeypatch.setitem(train.DATASETS, "mnist", train.Dataset(spec.folder, offline, spec.mean, spec.std,
-                                                               spec.classes))
+    monkeypatch.setitem(torch_ref.data.DATASETS, "mnist", Offline)
     with pytest.raises(SystemExit) as exit_info:
         train.main(["--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")])
     message = str(exit_info.value.code)
@@ -160,7 +161,7 @@ def test_corrupted_data_names_the_file_and_what_is_wrong(tmp_path, mnist_root, m
             (raw / name).write_bytes(f.read())
     with gzip.open(os.path.join(source, "train-images-idx3-ubyte.gz")) as f:
         (raw / "train-images-idx3-ubyte").write_bytes(f.read(16 + 5 * 784))    # 5 of 60,000 images
-    train._read.cache_clear()
+    recipe._read.cache_clear()
     with pytest.raises(SystemExit) as exit_info:
         train.main(["--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run")])
     message = str(exit_info.value.code)
@@ -204,13 +205,13 @@ def test_scratch_twin_starts_where_the_torch_twin_does(smoke_runs):
 
 
 def test_the_seed_sets_weights_and_order(mnist_root):
-    args = [train.parse_args(["--seed", seed, "--data-dir", mnist_root])[0] for seed in ("0", "0", "1")]
-    weights = [train.build_twins(a, torch.device("cpu"))[0].parameters()["conv1.weight"] for a in args]
+    args = [cli.parse_args(["--seed", seed, "--data-dir", mnist_root])[0] for seed in ("0", "0", "1")]
+    weights = [twins.build_twins(a, torch.device("cpu"), 10)[0].parameters()["conv1.weight"] for a in args]
     np.testing.assert_array_equal(weights[0], weights[1])
     assert not np.array_equal(weights[0], weights[2])
-    np.testing.assert_array_equal(train.epoch_order(0, 1, 100), train.epoch_order(0, 1, 100))
-    assert not np.array_equal(train.epoch_order(0, 1, 100), train.epoch_order(0, 2, 100))
-    assert not np.array_equal(train.epoch_order(0, 1, 100), train.epoch_order(1, 1, 100))
+    np.testing.assert_array_equal(recipe.epoch_order(0, 1, 100), recipe.epoch_order(0, 1, 100))
+    assert not np.array_equal(recipe.epoch_order(0, 1, 100), recipe.epoch_order(0, 2, 100))
+    assert not np.array_equal(recipe.epoch_order(0, 1, 100), recipe.epoch_order(1, 1, 100))
 
 
 def test_lockstep_float64_agrees_to_1e9(mnist_root, tmp_path):
@@ -257,33 +258,33 @@ def test_checkpoint_evaluates_in_the_other_twin(impl, smoke_runs, mnist_root, ca
 def test_model_and_optimizer_state_travel_both_ways(mnist_root):
     """torch → scratch and scratch → torch, optimizer state included: after the transfer the
     receiving twin takes the same next step as the sender."""
-    args, _ = train.parse_args(["--impl", "both", "--dtype", "float64", "--data-dir", mnist_root])
-    data = train.load_data("mnist", args.data_dir, "float64", limit_train=256, limit_test=10)
-    order = train.epoch_order(0, 0, 256)
+    args, _ = cli.parse_args(["--impl", "both", "--dtype", "float64", "--data-dir", mnist_root])
+    data = recipe.load_data("mnist", args.data_dir, "float64", limit_train=256, limit_test=10)
+    order = recipe.epoch_order(0, 0, 256)
     for sender, receiver in ((0, 1), (1, 0)):
-        twins = train.build_twins(args, torch.device("cpu"))
-        for twin in twins:
+        pair = twins.build_twins(args, torch.device("cpu"), 10)
+        for twin in pair:
             twin.set_data(data)
             twin.start(args, total_steps=4, steps_done=0)
             twin.begin_epoch(order)
         for batch in range(2):                          # only the sender trains
-            twins[sender].step(batch * 64, (batch + 1) * 64)
-        saved = train._to_cpu(twins[sender].state())
-        twins[receiver].load(saved)
-        twins[receiver].start(args, total_steps=4, steps_done=2)
-        losses = [float(twin.step(128, 192)[0]) for twin in (twins[sender], twins[receiver])]
+            pair[sender].step(batch * 64, (batch + 1) * 64)
+        saved = checkpoint.to_cpu(pair[sender].state())
+        pair[receiver].load(saved)
+        pair[receiver].start(args, total_steps=4, steps_done=2)
+        losses = [float(twin.step(128, 192)[0]) for twin in (pair[sender], pair[receiver])]
         assert_close(losses[1], losses[0], f"next loss after transfer {sender}→{receiver}")
-        a, b = (twin.parameters() for twin in twins)
+        a, b = (twin.parameters() for twin in pair)
         for key in a:
             assert_close(b[key], a[key], f"{key} after transfer {sender}→{receiver} and one step")
-        assert twins[receiver].lr == twins[sender].lr
+        assert pair[receiver].lr == pair[sender].lr
 
 
 @pytest.mark.parametrize("impl", ["torch", "scratch"])
 def test_ctrl_c_then_resume_equals_an_uninterrupted_run(impl, smoke_runs, mnist_root, tmp_path, monkeypatch):
     argv = ["--impl", impl, *SMALL]
 
-    twin_class = train.TorchTwin if impl == "torch" else train.ScratchTwin
+    twin_class = twins.TorchTwin if impl == "torch" else twins.ScratchTwin
     step = twin_class.step
     calls = []
 

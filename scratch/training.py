@@ -1,26 +1,16 @@
-"""The training loop: forward, loss, backward, step.          twin: torch_ref/training.py
+"""The training loop: forward, loss, backward, step.
 
-    for x, target in batches:
-        optimizer.zero_grad()                 # backward adds into .grad: clear last step's
-        out = model(x)                        # 1. forward: the prediction
-        loss = loss_fn(out, target)           # 2. loss: how wrong it is
-        model.backward(loss_fn.backward())    # 3. backward: ∂L/∂θ for every parameter
-        optimizer.step()                      # 4. step: θ ← θ − lr·(direction from ∂L/∂θ)
+θ ← θ − lr·(direction from ∂L/∂θ), once per mini-batch:
 
-The torch twin has the same four lines; only line 3 differs: ``loss.backward()`` lets
-autograd walk the graph it recorded during forward, where here the loss hands ∂L/∂out to
-``model.backward``, which runs the layers' backwards in reverse order.
+    optimizer.zero_grad()           # backward adds: clear the last step's
+    out = model(x)                  # 1. forward
+    loss = loss_fn(out, target)     # 2. loss
+    model.backward(loss_fn.backward())   # 3. backward: ∂L/∂θ
+    optimizer.step()                # 4. step
 
-Mini-batches: one epoch visits the samples in the order of an index permutation ``order``
-(``generator.permutation(N)`` from one seeded ``np.random.Generator``); the torch twin feeds
-the same permutation to its DataLoader, so both twins see the same batches. A full-batch run
-is one batch holding everything.
-
-Where the tutorials go wrong: their networks fold the update into ``backward(X, y, output,
-learning_rate)``, so the gradient cannot be checked, clipped, accumulated or handed to
-another optimizer; one tutorial even updates a layer's weights before propagating the error
-through them (see scratch/mlp.py). Here backward only computes gradients and the optimizer
-only steps.
+twin: torch_ref/training.py (the same four lines; there
+line 3 is loss.backward(), autograd's walk of the graph)
+story: docs/training.md (shared batches, the tutorials' loops)
 """
 
 from __future__ import annotations
@@ -32,54 +22,65 @@ import numpy as np
 from scratch.module import Module
 
 
-def minibatches(x: np.ndarray, target: np.ndarray, batch_size: int,
-                order: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(x[idx], target[idx]) for consecutive chunks idx of ``order`` (0…N−1 if None).
+def train_step(model: Module, loss_fn: Module, optimizer,
+               x: np.ndarray, target: np.ndarray,
+               penalty=None) -> tuple[float, np.ndarray]:
+    """One step on one batch; returns (loss before it, out).
 
-    The last batch is smaller when batch_size does not divide N, as torch's DataLoader's.
+    ``penalty``: a regulariser R(θ) (scratch/regularization.py)
+    added to the loss, its gradient to every param.grad.
     """
-    order = np.arange(len(x)) if order is None else np.asarray(order)
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        yield x[idx], target[idx]                       # (B, …), (B, …)
+    optimizer.zero_grad()
+    out = model(x)                                  # 1. forward
+    loss = float(loss_fn(out, target))              # 2. loss
+    # 3. backward; the data need no gradient (in torch, x
+    # does not require grad), so the first layer skips it
+    model.backward(loss_fn.backward(), need_input_grad=False)
+    if penalty is not None:
+        loss += float(penalty(model.parameters()))  # L + R(θ)
+        penalty.backward()                          # + ∂R/∂θ
+    optimizer.step()                                # 4. step
+    return loss, out
 
 
-def train_epoch(model: Module, loss_fn: Module, optimizer, batches: Iterable,
-                penalty=None) -> list[float]:
-    """One pass over ``batches``; returns the loss of every step (before its update).
-
-    ``penalty``: an optional regulariser R(θ) (scratch/regularization.py); the step then
-    minimises L + R and the returned losses include R.
-    """
+def train_epoch(model: Module, loss_fn: Module, optimizer,
+                batches: Iterable, penalty=None) -> list[float]:
+    """One pass over ``batches``: the loss of every step."""
     model.train()
-    losses = []
-    for x, target in batches:
-        optimizer.zero_grad()
-        out = model(x)                                  # forward
-        loss = loss_fn(out, target)                     # loss
-        model.backward(loss_fn.backward())              # backward: ∂L/∂θ into every param.grad
-        if penalty is not None:
-            loss = loss + penalty(model.parameters())   # L + R(θ)
-            penalty.backward()                          # ∂R/∂θ added into every param.grad
-        optimizer.step()                                # step
-        losses.append(float(loss))
-    return losses
+    return [train_step(model, loss_fn, optimizer, x, target,
+                       penalty)[0]
+            for x, target in batches]
 
 
 def evaluate(model: Module, loss_fn: Module, batches: Iterable,
-             predict: Callable | None = None) -> tuple[float, float | None]:
-    """(mean loss over the samples, accuracy) without touching any gradient.
+             predict: Callable | None = None
+             ) -> tuple[float, float | None]:
+    """(mean loss over the samples, accuracy); no gradient.
 
-    ``predict`` turns outputs into labels: ``lambda out: out.argmax(1)`` for class scores,
-    ``lambda out: out > 0`` for one logit, ``lambda out: out > 0.5`` for a probability (the
-    same lambda serves the torch twin). Without it the accuracy is None.
+    ``predict`` turns outputs into labels, e.g.
+    ``lambda out: out.argmax(1)``; without it, accuracy is None.
     """
     model.eval()
-    total_loss, correct, count = 0.0, 0, 0
+    total, correct, count = 0.0, 0, 0
     for x, target in batches:
         out = model(x)
-        total_loss += float(loss_fn(out, target)) * len(x)   # loss_fn is a mean over the batch
+        total += float(loss_fn(out, target)) * len(x)   # a mean
         if predict is not None:
             correct += int((predict(out) == target).sum())
         count += len(x)
-    return total_loss / count, (correct / count if predict is not None else None)
+    accuracy = correct / count if predict is not None else None
+    return total / count, accuracy
+
+
+def minibatches(x: np.ndarray, target: np.ndarray,
+                batch_size: int, order: np.ndarray | None = None
+                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(x[idx], target[idx]) for consecutive chunks idx of
+    ``order`` (0…N−1 if None); the last batch may be smaller."""
+    order = np.arange(len(x)) if order is None else np.asarray(order)
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        yield x[idx], target[idx]                    # (B, …), (B, …)
+
+
+__all__ = ["evaluate", "minibatches", "train_epoch", "train_step"]

@@ -1,16 +1,12 @@
-"""MNIST-format data through torchvision.          twin: scratch/data.py
+"""MNIST-format data through torchvision.
 
-``torchvision.datasets.MNIST(root, train, download=True)`` looks for the four files in
-``<root>/MNIST/raw/``, checks each ``.gz`` against its md5, extracts it, reads the IDX bytes
-and downloads only what is missing or fails the check. The arrays here are torchvision's
-own (``dataset.data``, ``dataset.targets``); the parity test proves them byte-identical to the
-scratch reader's.
+torchvision.datasets.MNIST(root, train, download=True) finds the four files in
+<root>/MNIST/raw/, checks each .gz against its md5, extracts and reads it, and downloads only
+what is missing: the arrays are torchvision's own (dataset.data, dataset.targets).
 
-torchvision's failures are cryptic: offline, a bare RuntimeError listing the mirrors it
-tried; a wrong magic number, an AssertionError with no message; a truncated file, "shape
-'[60000, 28, 28]' is invalid for input of size ...". Each is turned into the scratch twin's
-``DatasetNotFoundError`` / ``DatasetError``, with the same words: the files are diagnosed by
-the scratch reader, while the data themselves come from torchvision alone.
+x = (p / 255 − mean) / std     by torchvision's normalize
+
+twin: scratch/data.py (its reader diagnoses the files when torchvision fails)
 """
 
 from __future__ import annotations
@@ -20,8 +16,10 @@ import zlib
 from urllib.error import URLError
 
 import numpy as np
+import torch
 from torchvision import datasets
 from torchvision.datasets.utils import check_integrity
+from torchvision.transforms.v2 import functional as TF
 
 from scratch.data import DATASETS as _INFO
 from scratch.data import (
@@ -69,6 +67,14 @@ def load_mnist(root: str | os.PathLike = "data", train: bool = True,
     return images, labels
 
 
+def normalise(images, dataset: str = "mnist",
+              dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> (N, 1, 28, 28), torchvision's way."""
+    info = _INFO[dataset]
+    x = torch.as_tensor(images).to(dtype).div(255)[:, None]
+    return TF.normalize(x, [info.mean], [info.std])
+
+
 def _explain(error: Exception, root, train: bool, dataset: str) -> DatasetError:
     """The scratch twin's error for what made torchvision fail."""
     folder = raw_folder(root, dataset)
@@ -110,4 +116,4 @@ def _summary(error: Exception) -> str:
     return " ".join(lines[:3]) if lines else type(error).__name__
 
 
-__all__ = ["DATASETS", "load_mnist"]
+__all__ = ["DATASETS", "load_mnist", "normalise"]

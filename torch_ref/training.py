@@ -1,14 +1,9 @@
-"""The training loop: forward, loss, backward, step.          twin: scratch/training.py
+"""The training loop: forward, loss, backward, step.
 
-    for x, target in batches:
-        optimizer.zero_grad()                 # backward adds into .grad: clear last step's
-        out = model(x)                        # 1. forward: the prediction
-        loss = loss_fn(out, target)           # 2. loss: how wrong it is
-        loss.backward()                       # 3. backward: autograd fills every param.grad
-        optimizer.step()                      # 4. step: θ ← θ − lr·(direction from ∂L/∂θ)
+θ ← θ − lr·(direction from ∂L/∂θ), once per mini-batch.
 
-Mini-batches follow the scratch twin's index permutation, so both twins see the same
-batches in the same order.
+twin: scratch/training.py (line 3 differs: here autograd
+walks the graph it recorded during forward)
 """
 
 from __future__ import annotations
@@ -20,46 +15,55 @@ import torch
 from torch import nn
 
 
-def minibatches(x: torch.Tensor, target: torch.Tensor, batch_size: int,
-                order: np.ndarray | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """(x[idx], target[idx]) for consecutive chunks idx of ``order`` (0…N−1 if None).
+def train_step(model: nn.Module, loss_fn: nn.Module, optimizer,
+               x: torch.Tensor, target: torch.Tensor,
+               penalty=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step; (loss, out), detached, left on the device."""
+    optimizer.zero_grad()
+    out = model(x)                          # 1. forward
+    loss = loss_fn(out, target)             # 2. loss
+    if penalty is not None:
+        loss = loss + penalty(model.parameters())
+    loss.backward()                         # 3. backward
+    optimizer.step()                        # 4. step
+    return loss.detach(), out.detach()
 
-    The same batches as ``DataLoader(TensorDataset(x, target), batch_size, sampler=order)``,
-    which fetches and stacks them one sample at a time (about 40 µs a sample on a CPU, more
-    than a small network's whole step); for tensors already in memory one gather does it.
-    """
-    order = torch.arange(len(x)) if order is None else torch.as_tensor(order)
-    for idx in order.split(batch_size):
-        yield x[idx], target[idx]                       # (B, …), (B, …)
 
-
-def train_epoch(model: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.Optimizer,
+def train_epoch(model: nn.Module, loss_fn: nn.Module, optimizer,
                 batches: Iterable, penalty=None) -> list[float]:
-    """One pass over ``batches``; returns the loss of every step (before its update)."""
+    """One pass over ``batches``: the loss of every step."""
     model.train()
-    losses = []
-    for x, target in batches:
-        optimizer.zero_grad()
-        out = model(x)                                  # forward
-        loss = loss_fn(out, target)                     # loss
-        if penalty is not None:
-            loss = loss + penalty(model.parameters())   # L + R(θ)
-        loss.backward()                                 # backward: autograd fills param.grad
-        optimizer.step()                                # step
-        losses.append(loss.item())
-    return losses
+    return [train_step(model, loss_fn, optimizer, x, target,
+                       penalty)[0].item()
+            for x, target in batches]
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loss_fn: nn.Module, batches: Iterable,
-             predict: Callable | None = None) -> tuple[float, float | None]:
-    """(mean loss over the samples, accuracy); no graph is recorded."""
+def evaluate(model: nn.Module, loss_fn: nn.Module,
+             batches: Iterable, predict: Callable | None = None
+             ) -> tuple[float, float | None]:
+    """(mean loss over the samples, accuracy); no graph."""
     model.eval()
-    total_loss, correct, count = 0.0, 0, 0
+    total, correct, count = 0.0, 0, 0
     for x, target in batches:
         out = model(x)
-        total_loss += loss_fn(out, target).item() * len(x)   # loss_fn is a mean over the batch
+        total += loss_fn(out, target).item() * len(x)
         if predict is not None:
             correct += int((predict(out) == target).sum())
         count += len(x)
-    return total_loss / count, (correct / count if predict is not None else None)
+    accuracy = correct / count if predict is not None else None
+    return total / count, accuracy
+
+
+def minibatches(x: torch.Tensor, target: torch.Tensor,
+                batch_size: int, order: np.ndarray | None = None
+                ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The batches of DataLoader(TensorDataset(x, target),
+    batch_size, sampler=order), by one gather per batch."""
+    if order is None:
+        order = torch.arange(len(x))
+    for idx in torch.as_tensor(order).split(batch_size):
+        yield x[idx], target[idx]                    # (B, …), (B, …)
+
+
+__all__ = ["evaluate", "minibatches", "train_epoch", "train_step"]

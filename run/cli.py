@@ -1,0 +1,167 @@
+"""The command line of train.py: its flags, their defaults, and every check made before a run.
+
+Errors exit with status 2 and a usage line, as argparse's own do; each names the flag and
+says what it got and what it wanted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import torch
+
+from run import recipe
+from scratch.data import DATASETS, RAW_FILES
+from torch_ref.cnn import Net as TorchNet
+
+FASHION_DEB = "/usr/share/datasets/fashion-mnist"     # Debian's dataset-fashion-mnist
+# What --resume takes from the checkpoint; the others (--device, --data-dir, --out) may change.
+RUN_SETTINGS = ("impl", "dataset", "epochs", "batch_size", "lr", "optimizer", "seed", "dtype",
+                "limit_train", "limit_test")
+
+
+def _checked(kind, ok, wanted: str):
+    """An argparse ``type``: parse with ``kind``, refuse what ``ok`` rejects, say what was wanted."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+    return parse
+
+
+positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
+non_negative_int = _checked(int, lambda v: v >= 0, "an integer ≥ 0")
+positive_float = _checked(float, lambda v: v > 0 and math.isfinite(v), "a positive finite number")
+
+
+def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
+    """The command line. ``suppress_defaults`` leaves out the flags not given, so --resume can
+    tell which ones the user typed."""
+    parser = argparse.ArgumentParser(
+        prog="train.py",
+        description="Train the MNIST CNN with the torch twin, the from-scratch NumPy twin, or both "
+                    "in lockstep from the same weights on the same batches.",
+        epilog="Data: torchvision downloads MNIST into <data-dir>/MNIST/raw/. Offline, put the four "
+               "files " + ", ".join(RAW_FILES) + " there yourself (or them decompressed, without .gz). "
+               "For Fashion-MNIST the folder is <data-dir>/FashionMNIST/raw/; on Debian/Ubuntu "
+               f"`apt-get install dataset-fashion-mnist` puts the files in {FASHION_DEB}/, recompressed "
+               "so that torchvision's checksums fail: decompress them into that folder with gunzip -c.",
+        argument_default=argparse.SUPPRESS if suppress_defaults else None,
+    )
+
+    def add(*flags, default, **kwargs):
+        if not suppress_defaults:
+            kwargs["default"] = default
+        parser.add_argument(*flags, **kwargs)
+
+    add("--impl", default="torch", choices=("torch", "scratch", "both"),
+        help="which twin trains: torch (torch_ref/cnn.py), scratch (scratch/cnn.py) or both in "
+             "lockstep, reporting their difference at every step (default: torch)")
+    add("--epochs", default=recipe.EPOCHS, type=positive_int, metavar="N",
+        help=f"passes over the training set (default: {recipe.EPOCHS})")
+    add("--batch-size", default=recipe.BATCH_SIZE, type=positive_int, metavar="N",
+        help=f"images per training step (default: {recipe.BATCH_SIZE})")
+    add("--lr", default=None, type=positive_float, metavar="LR",
+        help="peak learning rate of the one-cycle schedule (default: "
+             f"{recipe.LR['adam']} for adam, {recipe.LR['sgd']} for sgd)")
+    add("--optimizer", default="adam", choices=("adam", "sgd"),
+        help="adam, or sgd with Nesterov momentum 0.9 (default: adam)")
+    add("--seed", default=0, type=non_negative_int, metavar="N",
+        help="seeds the initial weights and the order of the batches (default: 0)")
+    add("--device", default="auto", choices=("auto", "cpu", "cuda"),
+        help="where the torch twin runs; auto takes CUDA when there is a GPU; the scratch twin "
+             "always runs on the CPU (default: auto)")
+    add("--dtype", default="float32", choices=("float32", "float64"),
+        help="precision of weights and arithmetic, for both twins (default: float32)")
+    add("--limit-train", default=None, type=positive_int, metavar="N",
+        help="train on the first N training images only (default: all 60000)")
+    add("--limit-test", default=None, type=positive_int, metavar="N",
+        help="evaluate on the first N test images only (default: all 10000)")
+    add("--out", default=None, type=Path, metavar="DIR",
+        help="folder for checkpoint, metrics and plots (default: runs/<impl>-<dataset>-<time>/, or "
+             "the checkpoint's folder with --resume)")
+    add("--resume", default=None, type=Path, metavar="CKPT",
+        help="continue the run saved in CKPT with its own settings, exactly where it stopped "
+             "(default: start afresh)")
+    add("--evaluate", default=None, type=Path, metavar="CKPT",
+        help="only evaluate the weights in CKPT on the test set with --impl; with --impl both, "
+             "count the test images on which the twins' predictions differ (default: train)")
+    add("--dry-run", default=False, action="store_true",
+        help="check the setup: two training steps and one test batch, nothing written "
+             "(default: off)")
+    add("--dataset", default="mnist", choices=tuple(DATASETS),
+        help="mnist, or fashion-mnist through the same code (default: mnist)")
+    add("--data-dir", default=Path("data"), type=Path, metavar="DIR",
+        help="where torchvision keeps the data sets (default: ./data)")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None):
+    """The arguments, checked, and the checkpoint --resume or --evaluate names (loaded), if any."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("argument --device: cuda was asked for, but torch sees no CUDA device "
+                     f"(torch {torch.__version__}, built for CUDA {torch.version.cuda}); use --device cpu")
+    if args.resume is not None and args.evaluate is not None:
+        parser.error("--resume and --evaluate do not go together")
+    checkpoint = None
+    flag = "resume" if args.resume is not None else "evaluate"
+    path = args.resume or args.evaluate
+    if path is not None:
+        checkpoint = load_checkpoint(parser, flag, path)
+    if args.resume is not None:
+        given = vars(build_parser(suppress_defaults=True).parse_args(argv))
+        saved = checkpoint["args"]
+        for key in RUN_SETTINGS:
+            if key in given and given[key] != saved[key]:
+                option = "--" + key.replace("_", "-")
+                parser.error(f"--resume continues the saved run with its own settings: {option} "
+                             f"{given[key]} differs from the checkpoint's {saved[key]}")
+        for key in RUN_SETTINGS:
+            setattr(args, key, saved[key])
+        if args.out is None:
+            args.out = args.resume.parent
+    if args.lr is None:
+        args.lr = recipe.LR[args.optimizer]
+    return args, checkpoint
+
+
+def load_checkpoint(parser: argparse.ArgumentParser, flag: str, path: Path) -> dict:
+    """A train.py checkpoint, read with weights_only=True, whose weights fit Net."""
+    if not path.is_file():
+        parser.error(f"argument --{flag}: checkpoint {str(path)!r} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:      # any unreadable file is the same mistake to the user
+        parser.error(f"argument --{flag}: cannot read {str(path)!r} as a checkpoint "
+                     f"({type(error).__name__}: {error})")
+    if not isinstance(checkpoint, dict) or "model" not in checkpoint or "args" not in checkpoint:
+        parser.error(f"{str(path)!r} is not a checkpoint written by train.py")
+    mismatch = architecture_mismatch(checkpoint["model"])
+    if mismatch:
+        parser.error(f"argument --{flag}: {str(path)!r} holds another architecture than Net: {mismatch}")
+    return checkpoint
+
+
+def architecture_mismatch(model_state: dict) -> str:
+    """'' when a checkpoint's weights fit Net, else the missing, unexpected and wrongly shaped
+    keys, named."""
+    expected = {k: tuple(v.shape) for k, v in TorchNet().state_dict().items()}
+    found = {k: tuple(getattr(v, "shape", ())) for k, v in model_state.items()}
+    problems = []
+    if missing := [k for k in expected if k not in found]:
+        problems.append(f"missing {missing}")
+    if unexpected := [k for k in found if k not in expected]:
+        problems.append(f"unexpected {unexpected}")
+    shapes = [f"{k} is {found[k]}, Net has {expected[k]}" for k in expected
+              if k in found and found[k] != expected[k]]
+    if shapes:
+        problems.append("shapes differ: " + "; ".join(shapes))
+    return "; ".join(problems)

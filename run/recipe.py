@@ -1,0 +1,110 @@
+"""The recipe both twins follow: epochs, batch size, optimizer, schedule, batch order, data.
+
+Chosen for accuracy per second on a 2-core CPU (see docs/cnn.md). Test accuracy of the torch
+twin over seeds 0–4: three epochs at peak lr 0.01 give 99.32–99.39 %; two epochs give
+99.15–99.29 % (lr 0.01) or 99.04–99.35 % (lr 0.005), too close to 99 % to promise it.
+SGD (Nesterov, peak 0.1, three epochs) gives 99.18–99.25 % over seeds 0–2.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import scratch.data
+import torch_ref.data
+
+EPOCHS = 3
+BATCH_SIZE = 128
+LR = {"adam": 1e-2, "sgd": 0.1}      # the one-cycle peak; it starts 25× lower, ends 2.5·10⁵× lower
+EVAL_BATCH_SIZE = 1000
+LOCKSTEP_TOLERANCE = 1e-9            # "the twins agree": relative loss difference in float64
+TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def make_optimizer(optim, params, args):
+    """torch.optim or scratch.optim: the same call builds either twin's optimizer."""
+    if args.optimizer == "sgd":
+        return optim.SGD(params, lr=args.lr, momentum=0.9, nesterov=True)
+    return optim.Adam(params, lr=args.lr)
+
+
+def make_scheduler(lr_scheduler, optimizer, args, total_steps: int, steps_done: int):
+    """The one-cycle schedule, stepped once per batch. A resumed run rebuilds it at step
+    ``steps_done``: the rates are a function of the step (and of the optimizer's groups, which
+    the checkpoint restored), so nothing else about the schedule needs saving."""
+    return lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total_steps,
+                                   last_epoch=steps_done - 1)
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    return math.ceil(n_train / batch_size)
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The order of the training images in epoch ``epoch`` (from 0): the same for both twins,
+    on every device, and recomputable from (seed, epoch) alone, which is what lets --resume
+    pick up in the middle of an epoch."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def setup_torch(device: torch.device) -> None:
+    """Same seed, same numbers: deterministic kernels, one thread per core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(max(1, cores or 1))
+    if device.type == "cpu":
+        torch.use_deterministic_algorithms(True)
+    else:
+        # On CUDA, use_deterministic_algorithms(True) refuses nll_loss; cuDNN's deterministic
+        # convolutions are what matters here (max-pool 2×2 stride 2 windows do not overlap, so
+        # its backward adds no two values into one place). TF32 off: float32 means float32.
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+
+
+# -- the data: one normalised array in memory, shared by both twins --------------------------
+@dataclass
+class Data:
+    """Normalised images (N, 1, 28, 28) and labels (N,) of both splits."""
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    test_images: np.ndarray              # uint8 (N, 28, 28), for the plots
+    info: scratch.data.DatasetInfo
+
+
+def load_data(name: str, data_dir: Path, dtype: str, limit_train: int | None = None,
+              limit_test: int | None = None) -> Data:
+    """Both splits through torchvision (torch_ref/data.py), which downloads what is missing;
+    a missing or broken file ends the run with the twins' message, which names it."""
+    try:
+        (x_train, y_train), (x_test, y_test) = (_read(name, Path(data_dir), split)
+                                                for split in (True, False))
+    except scratch.data.DatasetError as error:
+        raise SystemExit(f"train.py: could not load {name} from {data_dir}/:\n  {error}") from None
+    x_train, y_train = x_train[:limit_train], y_train[:limit_train]
+    x_test, y_test = x_test[:limit_test], y_test[:limit_test]
+    return Data(scratch.data.normalise(x_train, name, dtype), y_train,
+                scratch.data.normalise(x_test, name, dtype), y_test, x_test,
+                scratch.data.DATASETS[name])
+
+
+@functools.lru_cache(maxsize=4)
+def _read(name: str, data_dir: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images (N, 28, 28) and int64 labels (N,) as torchvision reads them, once per process."""
+    return torch_ref.data.load_mnist(data_dir, train=train, dataset=name)
