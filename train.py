@@ -37,8 +37,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import sys
 import time
-from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -83,51 +81,60 @@ def evaluate(twins: list, data: recipe.Data) -> dict[str, dict]:
 
 
 def train(args, saved: dict | None, device: torch.device) -> int:
-    """Train as ``args`` say, from ``saved`` if resuming; returns the exit status."""
+    """Train as ``args`` say, from ``saved`` if resuming; returns the exit status. From here on
+    Ctrl-C and SIGTERM stop the run after the step in progress, with a checkpoint."""
+    with checkpoint.GracefulInterrupt() as interrupt:
+        try:
+            return _train(args, saved, device, interrupt)
+        except checkpoint.StopNow as signal_name:
+            print(f"\n{signal_name} again: stopped at once, in the middle of a step; the last "
+                  f"checkpoint saved stays as it was", file=sys.stderr)
+            return interrupt.status
+
+
+def _train(args, saved, device, interrupt) -> int:
     wall_start = time.perf_counter()
     if args.dry_run:
         args.epochs, args.limit_train = 1, 2 * args.batch_size
         args.limit_test = min(args.limit_test or recipe.EVAL_BATCH_SIZE, recipe.EVAL_BATCH_SIZE)
     data = recipe.load_data(args.dataset, args.data_dir, args.dtype, args.limit_train, args.limit_test)
+    cli.check_run_size(args, len(data.y_train))
     twins = build_twins(args, device, len(data.info.classes))
     progress = checkpoint.Progress() if saved is None else checkpoint.restore(twins, saved)
     total_steps = args.epochs * recipe.steps_per_epoch(len(data.y_train), args.batch_size)
     for twin in twins:
         twin.set_data(data)
         twin.start(args, total_steps, progress.step)
-
-    out = None
-    if not args.dry_run:
-        out = args.out or Path("runs") / f"{args.impl}-{args.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
-        out.mkdir(parents=True, exist_ok=True)
+    out = None if args.dry_run else args.out            # made and checked by cli.parse_args
     report.print_header(args, device, data, twins, total_steps, out, resumed=saved is not None)
     if out is not None and saved is None:
         checkpoint.save(out / "checkpoint.pt", twins, args, progress)   # a last good one, from the start
 
     tested = None
-    with checkpoint.GracefulInterrupt() as interrupt:
-        try:
-            while progress.epoch < args.epochs:
-                finished = train_epoch(twins, data, args, progress, interrupt)
-                if finished:
-                    tested = evaluate(twins, data)
-                    report.end_epoch(twins, tested, args, progress)
+    try:
+        while progress.epoch < args.epochs:
+            finished = train_epoch(twins, data, args, progress, interrupt)
+            if finished:
+                tested = evaluate(twins, data)
+                report.end_epoch(twins, tested, args, progress)
+            if out is not None:
+                checkpoint.save(out / "checkpoint.pt", twins, args, progress)
+                report.write_metrics(out, args, progress.history)
+            if not finished or interrupt.requested:
+                where = (f"epoch {progress.epoch + 1}, batch {progress.batch}" if progress.batch
+                         else f"the end of epoch {progress.epoch}")
+                saved_to = f"saved {out / 'checkpoint.pt'}" if out else "nothing saved (dry run)"
+                print(f"stopped at {where} (step {progress.step}); {saved_to}", flush=True)
                 if out is not None:
-                    checkpoint.save(out / "checkpoint.pt", twins, args, progress)
-                    report.write_metrics(out, args, progress.history)
-                if not finished or interrupt.requested:
-                    where = (f"epoch {progress.epoch + 1}, batch {progress.batch}" if progress.batch
-                             else f"the end of epoch {progress.epoch}")
-                    print(f"stopped at {where} (step {progress.step}); saved {out / 'checkpoint.pt'}\n"
-                          f"continue with: python train.py --resume {out / 'checkpoint.pt'}")
-                    return 130
-                if args.dry_run:
-                    break
-        except report.NonFiniteLoss as error:
-            kept = f"{out / 'checkpoint.pt'} still holds the last good state" if out else "nothing saved"
-            print(f"train.py: stopped: {error}. The weights have diverged; try a smaller --lr "
-                  f"(this run: {args.lr}). {kept}.", file=sys.stderr)
-            return 1
+                    print(f"continue with: python train.py --resume {out / 'checkpoint.pt'}", flush=True)
+                return interrupt.status
+            if args.dry_run:
+                break
+    except report.NonFiniteLoss as error:
+        kept = f"{out / 'checkpoint.pt'} still holds the last good state" if out else "nothing saved"
+        print(f"train.py: stopped: {error}. The weights have diverged; try a smaller --lr "
+              f"(this run: {args.lr}). {kept}.", file=sys.stderr)
+        return 1
 
     if tested is None:                      # resumed a finished run
         tested = evaluate(twins, data)

@@ -13,8 +13,8 @@ before the work (``rss_before_mb``: interpreter, libraries, model, data) and onc
 step under ``tracemalloc``, which NumPy reports its array buffers to: the peak of the arrays
 one step allocates, whatever the allocator does with freed pages.
 
-The training step is train.py's (``TorchTwin.step`` / ``ScratchTwin.step``), rebuilt here so
-that the scratch process need not import train.py (and with it torch): gather a batch from
+The training step is train.py's: each twin's ``training.train_step``, called here without
+run/ so that the scratch process need not import torch: gather a batch from
 the data set by index, zero the gradients, forward, cross-entropy, backward, Adam step,
 one-cycle schedule step, count the correct predictions. Inputs are random normal images
 (the arithmetic does not depend on the pixel values).
@@ -42,20 +42,20 @@ MEAN, STD = 0.1307, 0.3081                   # MNIST's, as train.py normalises
 
 
 def train_defaults() -> dict:
-    """train.py's module-level defaults (EPOCHS, BATCH_SIZE, LR, EVAL_BATCH_SIZE), read from its
-    source: importing it would import torch into the scratch processes."""
+    """The recipe's defaults (EPOCHS, BATCH_SIZE, LR, EVAL_BATCH_SIZE), read from the source of
+    run/recipe.py: importing it would import torch into the scratch processes."""
     import ast
 
     wanted = {"EPOCHS", "BATCH_SIZE", "LR", "EVAL_BATCH_SIZE"}
     found = {}
-    for node in ast.parse((ROOT / "train.py").read_text()).body:
+    for node in ast.parse((ROOT / "run" / "recipe.py").read_text()).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             if name in wanted:
                 found[name] = ast.literal_eval(node.value)
     missing = wanted - set(found)
     if missing:
-        raise SystemExit(f"bench: train.py no longer defines {', '.join(sorted(missing))}; "
+        raise SystemExit(f"bench: run/recipe.py no longer defines {', '.join(sorted(missing))}; "
                          "update bench/workers.py")
     return found
 
@@ -77,13 +77,14 @@ def threads() -> int:
 
 # -- one training step -------------------------------------------------------------------------
 def scratch_trainer(x_all, y_all, total_steps: int, seed: int):
-    """train.py's ScratchTwin.step on the default scratch Net: a function (start, stop) -> loss."""
+    """train.py's scratch step on the default scratch Net: a function (start, stop) -> loss."""
     import numpy as np
 
     import scratch.lr_scheduler
     import scratch.optim
     from scratch.cnn import Net
     from scratch.losses import CrossEntropyLoss
+    from scratch.training import train_step
 
     net = Net(generator=np.random.default_rng(seed))
     optimizer = scratch.optim.Adam(net.parameters(), lr=LR)
@@ -92,23 +93,20 @@ def scratch_trainer(x_all, y_all, total_steps: int, seed: int):
 
     def step(order, start: int, stop: int):
         idx = order[start:stop]
-        x, y = x_all[idx], y_all[idx]
-        optimizer.zero_grad()
-        out = net(x)
-        loss = loss_fn(out, y)
-        net.backward(loss_fn.backward(), need_input_grad=False)
-        optimizer.step()
+        y = y_all[idx]
+        loss, out = train_step(net, loss_fn, optimizer, x_all[idx], y)
         scheduler.step()
-        return float(loss), int((out.argmax(1) == y).sum())
+        return loss, int((out.argmax(1) == y).sum())
 
     return net, step
 
 
 def torch_trainer(x_all, y_all, total_steps: int, seed: int):
-    """train.py's TorchTwin.step on the CPU, with train.py's setup_torch (deterministic kernels)."""
+    """train.py's torch step on the CPU, with the recipe's setup_torch (deterministic kernels)."""
     import torch
 
     from torch_ref.cnn import Net
+    from torch_ref.training import train_step
 
     torch.set_num_threads(threads())
     torch.use_deterministic_algorithms(True)
@@ -121,14 +119,10 @@ def torch_trainer(x_all, y_all, total_steps: int, seed: int):
 
     def step(order, start: int, stop: int):
         idx = order[start:stop]
-        x, y = x_all[idx], y_all[idx]
-        optimizer.zero_grad()
-        out = net(x)
-        loss = loss_fn(out, y)
-        loss.backward()
-        optimizer.step()
+        y = y_all[idx]
+        loss, out = train_step(net, loss_fn, optimizer, x_all[idx], y)
         scheduler.step()
-        return float(loss.detach()), int((out.argmax(1) == y).sum())
+        return float(loss), int((out.argmax(1) == y).sum())
 
     return net, step
 

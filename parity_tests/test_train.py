@@ -340,7 +340,7 @@ def test_dry_run_writes_nothing(mnist_root, tmp_path, monkeypatch, capsys):
 
 @pytest.mark.cuda
 def test_torch_twin_on_cuda_matches_the_cpu(mnist_root, tmp_path):
-    argv = ["--impl", "torch", "--dtype", "float64", *SMALL, "--epochs", "1"]
+    argv = ["--impl", "torch", "--dtype", "float64", *SMALL]
     assert run([*argv, "--device", "cuda"], mnist_root, tmp_path / "gpu") == 0
     assert run([*argv, "--device", "cpu"], mnist_root, tmp_path / "cpu") == 0
     gpu, cpu = metrics(tmp_path / "gpu"), metrics(tmp_path / "cpu")

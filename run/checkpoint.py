@@ -53,6 +53,42 @@ def save(path: Path, twins: list, args, progress: Progress) -> None:
     atomic_write(path, lambda tmp: torch.save(checkpoint, tmp))
 
 
+# What a checkpoint must hold to be evaluated, and to be resumed.
+EVALUATE_KEYS = ("model", "args", "epoch")
+RESUME_KEYS = ("model", "optimizer", "args", "epoch", "batch", "step", "history", "partial")
+
+
+class CheckpointError(ValueError):
+    """A file that is not a checkpoint train.py can use; the message says why, in our words."""
+
+
+def load(path: Path, resume: bool) -> dict:
+    """A train.py checkpoint, read with ``weights_only=True``: tensors and plain values only,
+    never arbitrary pickled objects, whatever the file holds."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:      # any unreadable file is the same mistake to the user
+        detail = next((line.strip() for line in str(error).splitlines()
+                       if "WeightsUnpickler error" in line or "invalid load key" in line), "")
+        raise CheckpointError(
+            f"{str(path)!r} is not a checkpoint train.py can read ({type(error).__name__}"
+            f"{': ' + detail if detail else ''}). train.py reads checkpoints with "
+            f"torch.load(weights_only=True), which takes only tensors and plain values: the file "
+            f"is damaged, or is not a checkpoint written by train.py") from None
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(f"{str(path)!r} holds a {type(checkpoint).__name__}, not a checkpoint "
+                              f"written by train.py (a dict with {', '.join(RESUME_KEYS)})")
+    needed = list(RESUME_KEYS if resume else EVALUATE_KEYS)
+    if resume and checkpoint.get("impl", checkpoint.get("args", {}).get("impl")) == "both":
+        needed.append("scratch")
+    missing = [key for key in needed if key not in checkpoint]
+    if missing:
+        use = "resumed" if resume else "evaluated"
+        raise CheckpointError(f"{str(path)!r} cannot be {use}: it has no {', '.join(map(repr, missing))} "
+                              f"(a train.py checkpoint holds {', '.join(needed)})")
+    return checkpoint
+
+
 def restore(twins: list, checkpoint: dict) -> Progress:
     """The twins' weights and optimizer states, and the position, from a checkpoint."""
     twins[0].load(checkpoint)
@@ -91,25 +127,41 @@ def to_torch(obj):
     return obj
 
 
+SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+
+class StopNow(Exception):
+    """A second Ctrl-C (or SIGTERM): stop without finishing the step."""
+
+
 class GracefulInterrupt:
-    """The first Ctrl-C finishes the current step, saves a checkpoint and stops; a second one
-    stops at once. Saving only between steps keeps the checkpoint consistent: an optimizer
-    interrupted half-way through its parameters could not be resumed exactly."""
+    """Ctrl-C (SIGINT) or SIGTERM (``kill``, ``docker stop``, a batch scheduler) finishes the
+    current step, then the run saves a checkpoint at that exact position and stops; a second
+    signal stops at once. Saving only between steps keeps the checkpoint consistent: an
+    optimizer interrupted half-way through its parameters could not be resumed exactly."""
 
     def __enter__(self) -> GracefulInterrupt:
-        self.requested = False
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:          # not the main thread: leave Ctrl-C alone
-            self.previous = None
+        self.requested = None               # the signal received, if any
+        self.previous = {}
+        for signum in SIGNALS:
+            try:
+                self.previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:              # not the main thread: leave the signals alone
+                pass
         return self
 
     def _handle(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        tqdm.write("Ctrl-C: finishing this step, then saving a checkpoint (Ctrl-C again stops at once)")
+        if self.requested is not None:
+            raise StopNow(SIGNALS[signum])
+        self.requested = signum
+        tqdm.write(f"{SIGNALS[signum]}: finishing this step, then saving a checkpoint "
+                   f"(a second one stops at once)")
+
+    @property
+    def status(self) -> int:
+        """The exit status a shell gives a process ended by the signal: 128 + its number."""
+        return 128 + int(self.requested)
 
     def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import math
+from datetime import datetime
 from pathlib import Path
 
 import torch
 
+from run import checkpoint as run_checkpoint
 from run import recipe
 from scratch.data import DATASETS, RAW_FILES
 from torch_ref.cnn import Net as TorchNet
@@ -84,8 +86,9 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     add("--limit-test", default=None, type=positive_int, metavar="N",
         help="evaluate on the first N test images only (default: all 10000)")
     add("--out", default=None, type=Path, metavar="DIR",
-        help="folder for checkpoint, metrics and plots (default: runs/<impl>-<dataset>-<time>/, or "
-             "the checkpoint's folder with --resume)")
+        help="folder for checkpoint, metrics and plots; a folder that holds a run is refused, never "
+             "replaced (default: a new runs/<impl>-<dataset>-<time>/, or the checkpoint's folder "
+             "with --resume)")
     add("--resume", default=None, type=Path, metavar="CKPT",
         help="continue the run saved in CKPT with its own settings, exactly where it stopped "
              "(default: start afresh)")
@@ -103,7 +106,8 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str] | None = None):
-    """The arguments, checked, and the checkpoint --resume or --evaluate names (loaded), if any."""
+    """The arguments, checked, and the checkpoint --resume or --evaluate names (loaded), if any.
+    Every path is checked here, before any data is loaded."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -119,6 +123,8 @@ def parse_args(argv: list[str] | None = None):
     if args.resume is not None:
         given = vars(build_parser(suppress_defaults=True).parse_args(argv))
         saved = checkpoint["args"]
+        if "epochs" in given and given["epochs"] > saved["epochs"] and checkpoint["epoch"] >= saved["epochs"]:
+            parser.error(_cannot_extend(args.resume, saved, given["epochs"]))
         for key in RUN_SETTINGS:
             if key in given and given[key] != saved[key]:
                 option = "--" + key.replace("_", "-")
@@ -126,28 +132,113 @@ def parse_args(argv: list[str] | None = None):
                              f"{given[key]} differs from the checkpoint's {saved[key]}")
         for key in RUN_SETTINGS:
             setattr(args, key, saved[key])
-        if args.out is None:
-            args.out = args.resume.parent
     if args.lr is None:
         args.lr = recipe.LR[args.optimizer]
+    check_data_dir(parser, args.data_dir)
+    if args.evaluate is None and not args.dry_run:
+        args.out = output_folder(parser, args)
     return args, checkpoint
 
 
 def load_checkpoint(parser: argparse.ArgumentParser, flag: str, path: Path) -> dict:
     """A train.py checkpoint, read with weights_only=True, whose weights fit Net."""
+    if path.is_dir():
+        parser.error(f"argument --{flag}: {str(path)!r} is a directory; give the checkpoint file in "
+                     f"it, e.g. {str(path / 'checkpoint.pt')!r}")
     if not path.is_file():
         parser.error(f"argument --{flag}: checkpoint {str(path)!r} does not exist")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:      # any unreadable file is the same mistake to the user
-        parser.error(f"argument --{flag}: cannot read {str(path)!r} as a checkpoint "
-                     f"({type(error).__name__}: {error})")
-    if not isinstance(checkpoint, dict) or "model" not in checkpoint or "args" not in checkpoint:
-        parser.error(f"{str(path)!r} is not a checkpoint written by train.py")
+        checkpoint = run_checkpoint.load(path, resume=flag == "resume")
+    except run_checkpoint.CheckpointError as error:
+        parser.error(f"argument --{flag}: {error}")
     mismatch = architecture_mismatch(checkpoint["model"])
     if mismatch:
         parser.error(f"argument --{flag}: {str(path)!r} holds another architecture than Net: {mismatch}")
     return checkpoint
+
+
+def _cannot_extend(path: Path, saved: dict, epochs: int) -> str:
+    """Why a finished run cannot simply go on, and the command that trains longer."""
+    settings = " ".join(f"--{key.replace('_', '-')} {saved[key]}" for key in RUN_SETTINGS
+                        if key not in ("epochs",) and saved.get(key) is not None)
+    return (f"--resume continues the saved run exactly, and {str(path)!r} has finished all its "
+            f"{saved['epochs']} epochs: its one-cycle schedule has annealed the learning rate to "
+            f"~{saved['lr'] / 25 / 1e4:.0e} at its last step, and stretching it to {epochs} epochs "
+            f"would change every step already taken. To train for {epochs} epochs, start a new run: "
+            f"python train.py {settings} --epochs {epochs} --out <a new folder>")
+
+
+def check_data_dir(parser: argparse.ArgumentParser, data_dir: Path) -> None:
+    """--data-dir: a folder, or one that can be made (torchvision downloads into it)."""
+    if data_dir.exists() and not data_dir.is_dir():
+        parser.error(f"argument --data-dir: {str(data_dir)!r} is a file, not a folder")
+    existing = next(p for p in (data_dir, *data_dir.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        parser.error(f"argument --data-dir: {str(data_dir)!r} cannot be made: {str(existing)!r} is a file")
+
+
+RUN_FILES = ("checkpoint.pt", "metrics.json", "metrics.csv", "curves.png", "confusion.png",
+             "misclassified.png")
+
+
+def output_folder(parser: argparse.ArgumentParser, args) -> Path:
+    """The run's folder, made and checked writable now: a run never replaces another run.
+
+    --out that holds a run is refused (continue it with --resume, or choose another folder);
+    with --resume the checkpoint's own folder is the default. Without --out, a new folder under
+    runs/ named for the run and the time, never one that exists.
+    """
+    resuming = args.resume is not None
+    out = args.out
+    if out is None and resuming:
+        out = args.resume.parent
+    elif out is None:
+        base = Path("runs") / f"{args.impl}-{args.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
+        out, n = base, 1
+        while out.exists():
+            n += 1
+            out = base.with_name(f"{base.name}-{n}")
+    if out.exists() and not out.is_dir():
+        parser.error(f"argument --out: {str(out)!r} is a file, not a folder")
+    if resuming and out.resolve() == args.resume.parent.resolve():
+        held = []                                  # the run's own folder: it goes on there
+    else:
+        held = [name for name in RUN_FILES if (out / name).exists()]
+    if held:
+        parser.error(f"argument --out: {str(out)!r} holds a run already ({', '.join(held)}); a new run "
+                     f"would replace it. Continue that run with --resume {str(out / 'checkpoint.pt')!r}, "
+                     f"or choose another folder")
+    blocker = next((p for p in (out, *out.absolute().parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        parser.error(f"argument --out: {str(out)!r} cannot be made: {str(blocker)!r} is a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        parser.error(f"argument --out: cannot write into {str(out)!r} ({error.strerror or error}); "
+                     f"choose a folder you can write to")
+    return out
+
+
+MIN_STEPS = 10          # the one-cycle schedule: 3 steps to warm up, 7 to anneal
+
+
+def check_run_size(args, n_train: int) -> None:
+    """A batch larger than the data is clamped, and said; a run with fewer optimizer steps than
+    the schedule needs to warm up and anneal is refused before it starts (a dry run excepted)."""
+    if args.batch_size > n_train:
+        print(f"note: --batch-size {args.batch_size} is larger than the {n_train} training images; "
+              f"using batches of {n_train}")
+        args.batch_size = n_train
+    steps = args.epochs * recipe.steps_per_epoch(n_train, args.batch_size)
+    if steps < MIN_STEPS and not args.dry_run:
+        build_parser().error(
+            f"{n_train} training images in batches of {args.batch_size} for {args.epochs} epoch(s) make "
+            f"{steps} optimizer step(s); the one-cycle schedule needs at least {MIN_STEPS} (30 % to warm "
+            f"up to the peak lr, the rest to anneal), and with fewer the network stays untrained. Use "
+            f"more --limit-train images, a smaller --batch-size or more --epochs")
 
 
 def architecture_mismatch(model_state: dict) -> str:
