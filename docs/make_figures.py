@@ -1221,6 +1221,76 @@ def draw_init(ctx: Context):
     return fig
 
 
+# -- autograd --------------------------------------------------------------------------------
+def _tape_depths(root) -> dict:
+    """Each recorded node's column: its longest distance from a leaf."""
+    depth = {}
+
+    def visit(node) -> int:
+        if id(node) not in depth:
+            depth[id(node)] = 1 + max((visit(p) for p in node.parents), default=-1)
+        return depth[id(node)]
+
+    visit(root)
+    return depth
+
+
+@figure("autograd_graph", "The graph the tape records, and the gradient flowing back",
+        "L = tanh(a·b + eᵇ) with a = 0.5 and b = −0.8, as scratch's Tensor records it: each box is a "
+        "tensor, with the operation that made it and its value; the red numbers are ∂L/∂(the box), "
+        "which backward() sends along each edge against the arrows, from L (∂L/∂L = 1) to the "
+        "leaves. b is used twice, so its gradient is the sum of its two paths. torch.autograd gives "
+        "the same leaf gradients (the largest difference is printed in the title).",
+        concepts=["autograd"], needs=twins("autograd"))
+def draw_autograd_graph(ctx: Context):
+    import torch
+
+    from scratch.autograd import Tensor
+
+    a = Tensor(np.array(0.5), requires_grad=True)
+    b = Tensor(np.array(-0.8), requires_grad=True)
+    products = (a * b).retain_grad()
+    exps = b.exp().retain_grad()
+    total = (products + exps).retain_grad()
+    loss = total.tanh().retain_grad()
+    loss.backward()
+    ta, tb = torch.tensor(0.5, dtype=torch.float64, requires_grad=True), \
+        torch.tensor(-0.8, dtype=torch.float64, requires_grad=True)
+    torch.tanh(ta * tb + tb.exp()).backward()
+    gap = max(_diff(a.grad, ta.grad), _diff(b.grad, tb.grad))
+
+    names = {id(a): "a", id(b): "b", id(products): "a·b", id(exps): "eᵇ", id(total): "a·b + eᵇ",
+             id(loss): "L"}
+    nodes = [a, b, products, exps, total, loss]
+    depth = _tape_depths(loss)
+    rows: dict[int, int] = {}
+    place = {}
+    for node in nodes:
+        column = depth[id(node)]
+        place[id(node)] = (column * 3.0, -1.6 * rows.get(column, 0))
+        rows[column] = rows.get(column, 0) + 1
+    fig, ax = plt.subplots(figsize=(11, 4.2))
+    for node in nodes:
+        x, y = place[id(node)]
+        for parent in node.parents:
+            px, py = place[id(parent)]
+            ax.annotate("", xy=(x - 0.75, y), xytext=(px + 0.75, py),
+                        arrowprops={"arrowstyle": "->", "color": "grey", "lw": 1.2})
+        op = f"{node.op}\n" if node.op else "leaf\n"
+        ax.text(x, y, f"{names[id(node)]}\n{op}value {float(node.data):.4f}", ha="center", va="center",
+                fontsize=9, bbox={"boxstyle": "round", "fc": "#eef3fb" if node.is_leaf else "white",
+                                  "ec": "tab:blue"})
+        ax.text(x, y - 0.62, f"∂L/∂({names[id(node)]}) = {float(node.grad):.4f}", ha="center",
+                va="top", color="tab:red", fontsize=9)
+    ax.set_xlim(-1.2, 3.0 * max(depth.values()) + 1.2)
+    ax.set_ylim(-2.7, 0.8)
+    ax.axis("off")
+    ax.set_title(f"forward: the arrows; backward: the red gradients, right to left. "
+                 f"Leaf gradients vs torch.autograd: max |Δ| = {gap}")
+    fig.tight_layout()
+    return fig
+
+
 # -- running ---------------------------------------------------------------------------------
 def run(names: list[str] | None, out: Path, ctx: Context) -> tuple[list[str], list[str], list[str]]:
     """Draw the named figures (all when None); returns (written, skipped, failed)."""
