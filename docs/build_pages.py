@@ -550,7 +550,7 @@ def _fence(code: str) -> str:
     return ticks
 
 
-def _cell_html(cells: list[Cell], width: int, errors: list[str], page: str) -> str:
+def _cell_html(cells: list[Cell], width: int, errors: list[str], page: str, colspan: int = 1) -> str:
     parts = []
     for cell in cells:
         if cell is None:
@@ -576,12 +576,15 @@ def _cell_html(cells: list[Cell], width: int, errors: list[str], page: str) -> s
             continue
         fence = _fence(text)
         parts.append(f"{label}\n\n{fence}python\n{text}\n{fence}")
-    return '<td valign="top">\n\n' + "\n\n".join(parts) + "\n\n</td>" if parts else "<td></td>"
+    span = f' colspan="{colspan}"' if colspan > 1 else ""
+    return f'<td valign="top"{span}>\n\n' + "\n\n".join(parts) + "\n\n</td>" if parts else "<td></td>"
 
 
 def side_by_side(concept: Concept, errors: list[str]) -> str:
-    """One small table per row: a table's columns are as wide as its widest cell, so rows
-    that shared one table would all be as wide as the widest. Each must fit GitHub's column."""
+    """One small table per row: a table's columns are as wide as its widest cell, so rows that
+    shared one table would all be as wide as the widest. A row whose two cells cannot fit
+    GitHub's column side by side is stacked, scratch above torch; a cell wider than the column
+    on its own is an error."""
     s_label = concept.scratch.relative_to(ROOT).as_posix()
     t_label = concept.torch.relative_to(ROOT).as_posix()
     page = f"docs/{concept.name}.md"
@@ -590,17 +593,26 @@ def side_by_side(concept: Concept, errors: list[str]) -> str:
         for row in group:
             left = max((_width(c.text) for c in row.left if isinstance(c, Chunk)), default=0)
             right = max((_width(c.text) for c in row.right if isinstance(c, Chunk)), default=0)
-            limit = ROW_WIDTH if left and right else SOLO_WIDTH
-            if left + right > limit:
-                key = next(c.key for c in (*row.left, *row.right) if isinstance(c, Chunk))
-                errors.append(f"{page}: {key} is {left} + {right} characters wide side by side; "
-                              f"GitHub's page has room for {limit}")
+            library = any(isinstance(c, Library) for c in row.right)
+            both = bool(left) and (bool(right) or library)
+            fits = left + right <= ROW_WIDTH and (not library or ROW_WIDTH - left >= MIN_TORCH_WIDTH)
+            for width, cell in ((left, row.left), (right, row.right)):
+                if width > SOLO_WIDTH:
+                    key = next(c.key for c in cell if isinstance(c, Chunk))
+                    errors.append(f"{page}: {key} is {width} characters wide; GitHub's page has room "
+                                  f"for {SOLO_WIDTH}")
             out = ["<table>"]
             if not tables:
                 out.append(f"<tr><th>{s_label}: NumPy, backward by hand</th>"
                            f"<th>{t_label}: PyTorch, autograd</th></tr>")
-            out += ["<tr>", _cell_html(row.left, ROW_WIDTH - right, errors, page),
-                    _cell_html(row.right, ROW_WIDTH - left, errors, page), "</tr>", "</table>"]
+            if fits or not both:
+                room = ROW_WIDTH - left if left else SOLO_WIDTH
+                out += ["<tr>", _cell_html(row.left, ROW_WIDTH - right, errors, page),
+                        _cell_html(row.right, room, errors, page), "</tr>"]
+            else:                       # too wide side by side: scratch above, torch below
+                out += ["<tr>", _cell_html(row.left, SOLO_WIDTH, errors, page, colspan=2), "</tr>",
+                        "<tr>", _cell_html(row.right, SOLO_WIDTH, errors, page, colspan=2), "</tr>"]
+            out.append("</table>")
             tables.append("\n".join(out))
     return "\n\n".join(tables)
 
