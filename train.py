@@ -58,10 +58,12 @@ def train_epoch(twins: list, data: recipe.Data, args, progress: checkpoint.Progr
         for batch in range(progress.batch, steps):
             start, stop = batch * args.batch_size, min((batch + 1) * args.batch_size, n)
             lr = twins[0].lr
+            x = (recipe.augment(data, order[start:stop], args.seed, progress.epoch, batch)
+                 if args.augment else None)         # the same warped images for every twin
             results = {}
             for twin in twins:                      # one loop over the twins: both losses
                 with log.timer(twin.name):
-                    results[twin.name] = twin.step(start, stop)
+                    results[twin.name] = twin.step(start, stop, x)
             progress.step, progress.batch = progress.step + 1, batch + 1
             log.record(lr, results, stop - start)
             if interrupt.requested:

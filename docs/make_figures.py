@@ -1269,6 +1269,51 @@ def draw_gradient_flow(ctx: Context):
     return fig
 
 
+# -- augmentation ----------------------------------------------------------------------------
+@figure("augment", "Data augmentation: random affine warps of MNIST digits",
+        "The first eight test digits (top row) and three draws of train.py --augment's RandomAffine "
+        "each (rotation up to 10°, shift up to 10 % of the size, scale 0.9–1.1), warped by scratch's "
+        "affine. Each warp is also made by torchvision's affine with the same parameters; the "
+        "largest difference is printed in the title.",
+        concepts=["augment"], needs=(*twins("augment"), "data/MNIST/raw/t10k-images-idx3-ubyte.gz"))
+def draw_augment(ctx: Context):
+    import torch
+    from torchvision.transforms import InterpolationMode
+
+    from scratch.augment import RandomAffine
+    from torch_ref.augment import affine as torch_affine
+    from torch_ref.data import load_mnist
+
+    images = load_mnist(ROOT / "data", train=False)[0][:8].astype(np.float64)[:, None] / 255
+    draws = 3
+    warp = RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1), fill=0.0,
+                        generator=np.random.default_rng(0))
+    replay = RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1), fill=0.0,
+                          generator=np.random.default_rng(0))
+    fig, axes = plt.subplots(1 + draws, len(images), figsize=(12, 6.4))
+    worst = 0.0
+    for row in range(draws):
+        warped = warp(images)
+        for col, image in enumerate(images):
+            params = replay.get_params(28, 28)
+            expected = torch_affine(torch.from_numpy(image), **params, fill=0.0,
+                                    interpolation=InterpolationMode.BILINEAR).numpy()
+            worst = max(worst, float(np.abs(warped[col] - expected).max()))
+            ax = axes[row + 1, col]
+            ax.imshow(warped[col, 0], cmap="gray_r", vmin=0, vmax=1)
+            ax.set_title(f"{params['angle']:+.0f}°, ({params['translate'][0]:+d}, "
+                         f"{params['translate'][1]:+d}), ×{params['scale']:.2f}", fontsize=7.5)
+    for col, image in enumerate(images):
+        axes[0, col].imshow(image[0], cmap="gray_r", vmin=0, vmax=1)
+        axes[0, col].set_title("original", fontsize=8)
+    for ax in axes.flat:
+        _grid_off(ax)
+    fig.suptitle(f"RandomAffine draws (angle, shift in pixels, scale); scratch vs torchvision: "
+                 f"max |Δ| = {_Gap(worst)}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 # -- autograd --------------------------------------------------------------------------------
 def _tape_depths(root) -> dict:
     """Each recorded node's column: its longest distance from a leaf."""

@@ -345,3 +345,16 @@ def test_torch_twin_on_cuda_matches_the_cpu(mnist_root, tmp_path):
     assert run([*argv, "--device", "cpu"], mnist_root, tmp_path / "cpu") == 0
     gpu, cpu = metrics(tmp_path / "gpu"), metrics(tmp_path / "cpu")
     assert_close(gpu["steps"]["loss_torch"], cpu["steps"]["loss_torch"], "losses on cuda vs cpu", rtol=1e-9)
+
+
+def test_augment_keeps_the_lockstep_and_changes_the_batches(mnist_root, tmp_path):
+    """--augment warps every training batch (the same images for both twins): the float64
+    lockstep still holds, and the losses differ from the same run without it."""
+    argv = ["--impl", "both", "--dtype", "float64", "--limit-train", "640", "--batch-size", "64",
+            "--epochs", "1", "--limit-test", "100"]
+    assert run([*argv, "--augment"], mnist_root, tmp_path / "augmented") == 0
+    assert run(argv, mnist_root, tmp_path / "plain") == 0
+    augmented, plain = metrics(tmp_path / "augmented")["steps"], metrics(tmp_path / "plain")["steps"]
+    assert max(augmented["rel_diff"]) < 1e-9
+    assert augmented["loss_torch"][0] != plain["loss_torch"][0]
+    assert metrics(tmp_path / "augmented")["args"]["augment"] is True

@@ -21,7 +21,7 @@ from torch_ref.cnn import Net as TorchNet
 FASHION_DEB = "/usr/share/datasets/fashion-mnist"     # Debian's dataset-fashion-mnist
 # What --resume takes from the checkpoint; the others (--device, --data-dir, --out) may change.
 RUN_SETTINGS = ("impl", "dataset", "epochs", "batch_size", "lr", "optimizer", "seed", "dtype",
-                "limit_train", "limit_test")
+                "limit_train", "limit_test", "augment")
 
 
 def _checked(kind, ok, wanted: str):
@@ -95,6 +95,10 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     add("--evaluate", default=None, type=Path, metavar="CKPT",
         help="only evaluate the weights in CKPT on the test set with --impl; with --impl both, "
              "count the test images on which the twins' predictions differ (default: train)")
+    add("--augment", default=False, action="store_true",
+        help="warp every training batch by a random affine map (scratch/augment.py: rotation up to "
+             "10°, shift up to 10 %%, scale 0.9–1.1, drawn per image from the seed, epoch and batch), "
+             "the same images for both twins (default: off)")
     add("--dry-run", default=False, action="store_true",
         help="check the setup: two training steps and one test batch, nothing written "
              "(default: off)")
@@ -122,7 +126,8 @@ def parse_args(argv: list[str] | None = None):
         checkpoint = load_checkpoint(parser, flag, path)
     if args.resume is not None:
         given = vars(build_parser(suppress_defaults=True).parse_args(argv))
-        saved = checkpoint["args"]
+        saved = {key: checkpoint["args"].get(key, parser.get_default(key)) for key in RUN_SETTINGS}
+        saved.update({k: v for k, v in checkpoint["args"].items() if k not in saved})
         if "epochs" in given and given["epochs"] > saved["epochs"] and checkpoint["epoch"] >= saved["epochs"]:
             parser.error(_cannot_extend(args.resume, saved, given["epochs"]))
         for key in RUN_SETTINGS:

@@ -19,12 +19,14 @@ import torch
 
 import scratch.data
 import torch_ref.data
+from scratch.augment import RandomAffine
 
 EPOCHS = 3
 BATCH_SIZE = 128
 LR = {"adam": 1e-2, "sgd": 0.1}      # the one-cycle peak; it starts 25× lower, ends 2.5·10⁵× lower
 EVAL_BATCH_SIZE = 1000
 LOCKSTEP_TOLERANCE = 1e-9            # "the twins agree": relative loss difference in float64
+AUGMENT = {"degrees": 10, "translate": (0.1, 0.1), "scale": (0.9, 1.1)}   # --augment
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -52,6 +54,16 @@ def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     on every device, and recomputable from (seed, epoch) alone, which is what lets --resume
     pick up in the middle of an epoch."""
     return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def augment(data: Data, idx: np.ndarray, seed: int, epoch: int, batch: int) -> np.ndarray:
+    """The batch x_train[idx], each image warped by its own RandomAffine draw; the draws come
+    from (seed, epoch, batch) alone, so both twins and a resumed run see the same images. What
+    the warp uncovers is filled with the background, a black pixel normalised."""
+    info = data.info
+    warp = RandomAffine(**AUGMENT, fill=-info.mean / info.std,
+                        generator=np.random.default_rng([seed, epoch, batch]))
+    return warp(data.x_train[idx])
 
 
 def pick_device(name: str) -> torch.device:

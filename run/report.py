@@ -39,7 +39,8 @@ def print_header(args, device: torch.device, data: recipe.Data, twins: list, tot
     print(f"  model   conv 1→{c1} 5×5, pool, conv {c1}→{c2} 5×5, pool, fc {c2 * 16}→{hidden}→"
           f"{len(data.info.classes)} ({count:,} parameters)")
     print(f"  recipe  {args.optimizer}, one-cycle lr peak {args.lr:g}, batch {args.batch_size}, "
-          f"{epochs} ({total_steps} steps), seed {args.seed}")
+          f"{epochs} ({total_steps} steps), seed {args.seed}"
+          + (", augmented (random affine)" if getattr(args, "augment", False) else ""))
     if out is not None:
         print(f"  output  {out}/")
 

@@ -48,12 +48,13 @@ class TorchTwin:
     def begin_epoch(self, order: np.ndarray) -> None:
         self.order = torch.from_numpy(order).to(self.device)   # once per epoch, then gathers
 
-    def step(self, start: int, stop: int):
-        """(loss, correct) of one step, as device tensors: reading them would make the GPU wait."""
+    def step(self, start: int, stop: int, x: np.ndarray | None = None):
+        """(loss, correct) of one step on batch order[start:stop] (or on the images ``x`` given
+        for it), as device tensors: reading them would make the GPU wait."""
         idx = self.order[start:stop]
         y = self.y_train[idx]
-        loss, out = torch_ref.training.train_step(self.model, self.loss_fn, self.optimizer,
-                                                  self.x_train[idx], y)
+        x = self.x_train[idx] if x is None else torch.from_numpy(x).to(self.device)
+        loss, out = torch_ref.training.train_step(self.model, self.loss_fn, self.optimizer, x, y)
         self.scheduler.step()
         return loss, (out.argmax(1) == y).sum()
 
@@ -106,11 +107,11 @@ class ScratchTwin:
     def begin_epoch(self, order: np.ndarray) -> None:
         self.order = order
 
-    def step(self, start: int, stop: int):
+    def step(self, start: int, stop: int, x: np.ndarray | None = None):
         idx = self.order[start:stop]
         y = self.y_train[idx]
-        loss, out = scratch.training.train_step(self.model, self.loss_fn, self.optimizer,
-                                                self.x_train[idx], y)
+        x = self.x_train[idx] if x is None else x
+        loss, out = scratch.training.train_step(self.model, self.loss_fn, self.optimizer, x, y)
         self.scheduler.step()
         return loss, int((out.argmax(1) == y).sum())
 
