@@ -9,8 +9,21 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
 
-from parity_tests.helpers import assert_close, assert_numerical_grad, assert_parity
+from parity_tests.helpers import (
+    DTYPES,
+    NONFINITE_ROWS,
+    assert_close,
+    assert_numerical_grad,
+    assert_parity,
+    f32,
+    f64,
+    refusal,
+    refusal_tests,
+    stricter,
+    t32,
+)
 from scratch.batchnorm import BatchNorm1d, BatchNorm2d
 from torch_ref.batchnorm import BatchNorm1d as TorchBatchNorm1d
 from torch_ref.batchnorm import BatchNorm2d as TorchBatchNorm2d
@@ -188,3 +201,149 @@ def test_batchnorm_refuses_bad_inputs_like_torch():
         TorchBatchNorm1d(3)(torch.zeros(4, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="num_features must be a positive int"):
         BatchNorm2d(0)
+
+
+# -- empty batches, argument forms, refusals ---------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize(("dim", "empty", "full"), [
+    (1, (0, 3), (4, 3)), (1, (0, 3, 4), (2, 3, 4)), (1, (2, 3, 0), (2, 3, 5)),
+    (2, (0, 3, 2, 2), (2, 3, 2, 2)), (2, (2, 3, 0, 2), (2, 3, 1, 2)),
+])
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": None}, {"track_running_stats": False},
+                                    {"affine": False}], ids=["default", "cma", "no-stats", "no-affine"])
+def test_batchnorm_empty_batch_as_torch(dim, empty, full, kwargs, training, dtype, rng):
+    """N·L = 0: an empty output, ∂L/∂γ = ∂L/∂β = 0, the running statistics untouched, but
+    num_batches_tracked counts the batch (so the cumulative average after it weighs it)."""
+    torch_layer = _torch_layer(dim, 3, 0, **kwargs).train(training)
+    layer = TWINS[dim][0](3, **kwargs).train(training)
+    for step, shape in enumerate([empty, full, empty, full]):
+        x = rng.standard_normal(shape) * 2 + 1
+        out = assert_parity(layer, torch_layer, x, dtype=dtype, copy=step == 0, seed=step)["out"]
+        assert out.shape == shape
+    if training and layer.track_running_stats:
+        assert layer.num_batches_tracked == torch_layer.num_batches_tracked == 4
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("kwargs", [
+    {"momentum": -0.5}, {"momentum": 1}, {"momentum": 2.0}, {"momentum": np.float32(0.3)},
+    {"momentum": float("nan")}, {"eps": 1}, {"eps": np.float32(1e-3)}, {"eps": float("inf")},
+    {"eps": float("nan")}, {"momentum": None, "track_running_stats": False},
+    {"affine": False, "bias": True}, {"affine": True, "bias": False, "track_running_stats": False},
+], ids=lambda kwargs: "-".join(f"{k}={v}" for k, v in kwargs.items()))
+def test_batchnorm_constructor_arguments_as_torch(kwargs, training):
+    """Every argument that changes the maths, in the forms torch takes (ints, NumPy numbers,
+    momentum outside [0, 1], NaN and inf eps): the same outputs, gradients and buffers."""
+    scratch_layer, torch_layer = _run_steps(1, (5, 3), np.float64, training, **kwargs)
+    for name in ("eps", "momentum"):
+        assert str(getattr(scratch_layer, name)) == str(getattr(torch_layer, name)), name
+
+
+def test_batchnorm_eps_0_in_eval_with_running_stats_as_torch(rng):
+    """Normalising with the running variance, eps = 0 is fine (torch refuses it in training)."""
+    assert_parity(BatchNorm1d(3, eps=0).eval(), _torch_layer(1, 3, 2, eps=0).eval(),
+                  rng.standard_normal((4, 3)))
+
+
+def test_batchnorm_numpy_int_num_features_as_torch(rng):
+    layer = BatchNorm2d(np.int64(2))
+    assert layer.num_features == 2 and type(layer.num_features) is int
+    assert_parity(layer, TorchBatchNorm2d(np.int64(2)), rng.standard_normal((2, 2, 3, 3)))
+
+
+def test_batchnorm_backward_before_forward_names_the_layer():
+    with pytest.raises(RuntimeError, match=r"BatchNorm2d\(3, eps=1e-05.*\.backward.*before forward"):
+        BatchNorm2d(3).backward(np.zeros((2, 3, 1, 1)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batchnorm1d_nan_and_inf_propagate_as_torch(dtype):
+    torch.manual_seed(0)
+    assert_parity(BatchNorm1d(3), nn.BatchNorm1d(3), NONFINITE_ROWS, dtype=dtype)
+
+
+BN2D = "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+BN1D = "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+BN1D_EPS0 = "BatchNorm1d(3, eps=0, momentum=0.1, affine=True, track_running_stats=True)"
+REFUSED = [
+    refusal("BatchNorm2d-wrong-channels", lambda: BatchNorm2d(3)(f32(2, 4, 5, 5)),
+            lambda: nn.BatchNorm2d(3)(t32(2, 4, 5, 5)), ValueError, BN2D,
+            "input must have num_features=3 channels in dimension 1", "got shape (2, 4, 5, 5)"),
+    refusal("BatchNorm2d-3d-input", lambda: BatchNorm2d(3)(f32(3, 5, 5)),
+            lambda: nn.BatchNorm2d(3)(t32(3, 5, 5)), ValueError, BN2D,
+            "input must be 4-D (N, C, H, W)", "got 3-D with shape (3, 5, 5)"),
+    refusal("BatchNorm1d-4d-input", lambda: BatchNorm1d(3)(f32(2, 3, 5, 5)),
+            lambda: nn.BatchNorm1d(3)(t32(2, 3, 5, 5)), ValueError, BN1D,
+            "input must be 2-D (N, C) or 3-D (N, C, L)", "got 4-D"),
+    refusal("BatchNorm1d-unbatched-input", lambda: BatchNorm1d(3)(f32(3)),
+            lambda: nn.BatchNorm1d(3)(t32(3)), ValueError, BN1D,
+            "input must be 2-D (N, C) or 3-D (N, C, L)", "got 1-D with shape (3,)"),
+    refusal("BatchNorm1d-0d-input", lambda: BatchNorm1d(3)(f32()),
+            lambda: nn.BatchNorm1d(3)(t32()), ValueError, BN1D,
+            "input must be 2-D (N, C) or 3-D (N, C, L)", "got 0-D with shape ()"),
+    refusal("BatchNorm1d-one-value-per-channel", lambda: BatchNorm1d(3)(f32(1, 3)),
+            lambda: nn.BatchNorm1d(3)(t32(1, 3)), ValueError, BN1D,
+            "expected more than 1 value per channel when training", "got input size (1, 3)"),
+    refusal("BatchNorm1d-num_features-0", lambda: BatchNorm1d(0), lambda: nn.BatchNorm1d(0)(t32(2, 0)),
+            ValueError, "BatchNorm1d:", "num_features must be a positive int", "got 0"),
+    refusal("BatchNorm1d-num_features-float", lambda: BatchNorm1d(3.0), lambda: nn.BatchNorm1d(3.0),
+            ValueError, "BatchNorm1d:", "num_features must be a positive int", "got 3.0"),
+    refusal("BatchNorm1d-num_features-bool", lambda: BatchNorm1d(True), lambda: nn.BatchNorm1d(True),
+            ValueError, "BatchNorm1d:", "num_features must be a positive int", "got True"),
+    refusal("BatchNorm1d-negative-eps", lambda: BatchNorm1d(3, eps=-1),
+            lambda: nn.BatchNorm1d(3, eps=-1)(torch.randn(4, 3)),
+            ValueError, "BatchNorm1d:", "eps must be a non-negative number", "got -1"),
+    refusal("BatchNorm1d-negative-eps-eval", lambda: BatchNorm1d(3, eps=-1),
+            lambda: nn.BatchNorm1d(3, eps=-1).eval()(torch.randn(4, 3)),
+            ValueError, "BatchNorm1d:", "eps must be a non-negative number", "got -1"),
+    refusal("BatchNorm1d-zero-eps-training", lambda: BatchNorm1d(3, eps=0)(f32(4, 3)),
+            lambda: nn.BatchNorm1d(3, eps=0)(torch.zeros(4, 3)), ValueError, BN1D_EPS0,
+            "eps must be positive when normalising with batch statistics", "got 0"),
+    refusal("BatchNorm1d-zero-eps-empty-batch", lambda: BatchNorm1d(3, eps=0)(f32(0, 3)),
+            lambda: nn.BatchNorm1d(3, eps=0)(torch.zeros(0, 3)), ValueError, BN1D_EPS0,
+            "eps must be positive when normalising with batch statistics", "got 0"),
+    refusal("BatchNorm1d-zero-eps-eval-no-stats",
+            lambda: BatchNorm1d(3, eps=0, track_running_stats=False).eval()(f32(4, 3)),
+            lambda: nn.BatchNorm1d(3, eps=0, track_running_stats=False).eval()(torch.zeros(4, 3)),
+            ValueError, "BatchNorm1d(3, eps=0", "eps must be positive", "got 0"),
+    refusal("BatchNorm1d-int-input", lambda: BatchNorm1d(3)(np.zeros((4, 3), np.int64)),
+            lambda: nn.BatchNorm1d(3)(torch.zeros(4, 3, dtype=torch.long)), TypeError, BN1D,
+            "input must be float32 or float64", "got dtype int64"),
+    refusal("BatchNorm1d-float64-input-float32-layer", lambda: BatchNorm1d(3)(f64(4, 3)),
+            lambda: nn.BatchNorm1d(3)(torch.zeros(4, 3, dtype=torch.float64)), TypeError, BN1D,
+            "input has dtype float64", "the layer's parameters are float32"),
+    refusal("BatchNorm1d-momentum-str", lambda: BatchNorm1d(3, momentum="0.1"),
+            lambda: nn.BatchNorm1d(3, momentum="0.1")(torch.randn(4, 3)),
+            (ValueError, TypeError), "BatchNorm1d:", "momentum must be a number or None", "got '0.1'"),
+]
+STRICTER = [
+    # torch's kernel returns an empty batch early, before checking channels or dtype; scratch
+    # checks them whatever the batch size
+    stricter("BatchNorm1d-empty-wrong-channels", lambda: BatchNorm1d(3)(f32(0, 4)),
+             lambda: nn.BatchNorm1d(3)(t32(0, 4)), ValueError, BN1D,
+             "input must have num_features=3 channels in dimension 1", "got shape (0, 4)"),
+    stricter("BatchNorm1d-empty-int-input", lambda: BatchNorm1d(3)(np.zeros((0, 3), np.int64)),
+             lambda: nn.BatchNorm1d(3)(torch.zeros(0, 3, dtype=torch.long)), TypeError, BN1D,
+             "input must be float32 or float64", "got dtype int64"),
+    stricter("BatchNorm1d-empty-float64-input-float32-layer", lambda: BatchNorm1d(3)(f64(0, 3)),
+             lambda: nn.BatchNorm1d(3)(torch.zeros(0, 3, dtype=torch.float64)), TypeError, BN1D,
+             "input has dtype float64", "the layer's parameters are float32"),
+    # torch's CPU kernel normalises half input with float32 parameters; scratch layers
+    # compute in float32 or float64
+    stricter("BatchNorm1d-float16-input", lambda: BatchNorm1d(3)(np.zeros((4, 3), np.float16)),
+             lambda: nn.BatchNorm1d(3)(torch.randn(4, 3).half()), TypeError, BN1D,
+             "input must be float32 or float64", "got dtype float16"),
+    stricter("BatchNorm1d-float16-dtype", lambda: BatchNorm1d(3, dtype=np.float16),
+             lambda: nn.BatchNorm1d(3, dtype=torch.float16)(torch.randn(4, 3).half()),
+             TypeError, "BatchNorm1d:", "dtype must be float32 or float64", "got float16"),
+    # torch reads True as 1; a bool here is more likely a misplaced affine= or
+    # track_running_stats= flag
+    stricter("BatchNorm1d-eps-bool", lambda: BatchNorm1d(3, eps=True),
+             lambda: nn.BatchNorm1d(3, eps=True)(torch.randn(4, 3)),
+             ValueError, "BatchNorm1d:", "eps must be a non-negative number", "got True"),
+    stricter("BatchNorm1d-momentum-bool", lambda: BatchNorm1d(3, momentum=True),
+             lambda: nn.BatchNorm1d(3, momentum=True)(torch.randn(4, 3)),
+             ValueError, "BatchNorm1d:", "momentum must be a number or None", "got True"),
+]
+test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED + STRICTER)

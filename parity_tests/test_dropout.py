@@ -16,8 +16,18 @@ mask. The parity test therefore splits dropout in two:
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
-from parity_tests.helpers import TORCH_DTYPES, assert_close, assert_parity
+from parity_tests.helpers import (
+    DTYPES,
+    NONFINITE,
+    TORCH_DTYPES,
+    assert_close,
+    assert_parity,
+    refusal,
+    refusal_tests,
+    stricter,
+)
 from scratch.dropout import Dropout
 from torch_ref.dropout import Dropout as TorchDropout
 
@@ -39,9 +49,9 @@ def _torch_mask(p: float, shape, dtype, seed: int) -> np.ndarray:
     return noise.numpy() != 0
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
-@pytest.mark.parametrize("shape", [(64, 10), (2, 3, 4, 5), (1, 1), (7,)])
+@pytest.mark.parametrize("shape", [(64, 10), (2, 3, 4, 5), (1, 1), (7,), ()])
 def test_dropout_parity_with_torch_mask(shape, p, dtype, rng):
     seed = 1234
     keep = _torch_mask(p, shape, dtype, seed)
@@ -90,7 +100,7 @@ def test_dropout_generator_reproducible_and_float32(rng):
     assert ((a == 0) != (c == 0)).any()
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 @pytest.mark.parametrize(("p", "mode"), [(0.0, "train"), (1.0, "train"), (0.5, "eval"), (1.0, "eval")])
 def test_dropout_edge_cases_as_torch(p, mode, dtype, rng):
     """p = 0: identity; p = 1: zeros (torch returns x · 0, so ±inf and NaN give NaN); eval:
@@ -143,3 +153,87 @@ def test_dropout_refuses_bad_mask_and_generator():
         Dropout(0.5)(np.zeros((2, 3)), mask=np.ones((2, 3)))
     with pytest.raises(TypeError, match=r"generator must be an np\.random\.Generator"):
         Dropout(0.5, generator=0)
+
+
+def test_dropout_float16_draws_its_own_mask(rng):
+    """A drawn mask in half: survivors scaled by 1/(1 − p) rounded to float16, as torch."""
+    x = np.ones(10_000, dtype=np.float16)
+    out = Dropout(0.2, generator=np.random.default_rng(0))(x)
+    torch_out = TorchDropout(0.2)(torch.ones(10_000, dtype=torch.float16)).numpy()
+    assert out.dtype == np.float16
+    assert set(np.unique(out)) == set(np.unique(torch_out)) == {0, np.float16(1 / np.float16(0.8))}
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 4)])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_dropout_empty_input_as_torch(shape, inplace):
+    layer, torch_layer = Dropout(0.5, inplace=inplace), TorchDropout(0.5, inplace=inplace)
+    out = assert_parity(layer, torch_layer, np.zeros(shape))["out"]
+    assert out.shape == shape
+    x, tx = np.zeros(shape), torch.zeros(shape)
+    assert (layer(x) is x) == (torch_layer(tx) is tx) == True       # noqa: E712
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
+def test_dropout_eval_returns_its_input_as_torch(p, rng):
+    """Eval mode returns the very input, in place or not, in both twins; train with p = 0 too."""
+    for inplace in (False, True):
+        x = rng.standard_normal(4)
+        tx = torch.from_numpy(x.copy())
+        layer = Dropout(p, inplace=inplace).eval()
+        torch_layer = TorchDropout(p, inplace=inplace).eval()
+        assert layer(x) is x and torch_layer(tx) is tx
+    x, tx = rng.standard_normal(4), torch.zeros(4)
+    assert (Dropout(0.0)(x) is x) and (TorchDropout(0.0)(tx) is tx)
+
+
+@pytest.mark.parametrize("p", [0, 1, np.float32(0.5), np.float64(0.25), np.int64(1)])
+def test_dropout_p_forms_as_torch(p, rng):
+    """An int 0 or 1 and NumPy numbers are taken as torch takes them, and kept as given."""
+    layer, torch_layer = Dropout(p), TorchDropout(p)
+    assert repr(layer) == repr(torch_layer)
+    if p in (0, 1):
+        assert_parity(layer, torch_layer, rng.standard_normal((3, 4)))
+
+
+def test_dropout_inplace_kept_as_given():
+    assert repr(Dropout(0.5, inplace=1)) == repr(TorchDropout(0.5, inplace=1)) == "Dropout(p=0.5, inplace=1)"
+
+
+def test_dropout_backward_before_forward_names_the_layer():
+    with pytest.raises(RuntimeError, match=r"Dropout\(p=0\.5, inplace=False\)\.backward.*before forward"):
+        Dropout().backward(np.zeros(3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dropout_p1_nan_and_inf_propagate_as_torch(dtype):
+    assert_parity(Dropout(1.0), nn.Dropout(1.0), NONFINITE, dtype=dtype)
+
+
+DROPOUT = "Dropout(p=0.5, inplace=False)"
+REFUSED = [
+    refusal("Dropout-p-above-1", lambda: Dropout(1.5), lambda: nn.Dropout(1.5),
+            ValueError, "Dropout:", "p (the drop probability) must be between 0 and 1", "got 1.5"),
+    refusal("Dropout-p-negative", lambda: Dropout(-0.1), lambda: nn.Dropout(-0.1),
+            ValueError, "Dropout:", "p (the drop probability) must be between 0 and 1", "got -0.1"),
+    refusal("Dropout-p-str", lambda: Dropout("0.5"), lambda: nn.Dropout("0.5"),
+            (ValueError, TypeError), "Dropout:", "p (the drop probability) must be between 0 and 1",
+            "got '0.5'"),
+    refusal("Dropout-p-nan", lambda: Dropout(float("nan")), lambda: nn.Dropout(float("nan"))(torch.ones(2)),
+            ValueError, "Dropout:", "p (the drop probability) must be between 0 and 1", "got nan"),
+    refusal("Dropout-int-input", lambda: Dropout(0.5)(np.zeros(4, np.int64)),
+            lambda: nn.Dropout(0.5)(torch.zeros(4, dtype=torch.long)),
+            TypeError, DROPOUT, "input must be float16, float32 or float64", "int64"),
+    refusal("Dropout-list-input", lambda: Dropout(0.5)([1.0, 2.0]), lambda: nn.Dropout(0.5)([1.0, 2.0]),
+            TypeError, DROPOUT, "input must be a NumPy array", "got list"),
+]
+STRICTER = [
+    # torch reads True as p = 1; it is far more likely a misplaced inplace=True
+    stricter("Dropout-p-bool", lambda: Dropout(True), lambda: nn.Dropout(True)(torch.ones(2)),
+             ValueError, "Dropout:", "p (the drop probability) must be between 0 and 1", "got True"),
+    # torch returns integer input unchanged where it draws no mask (eval, p = 0, p = 1)
+    stricter("Dropout-int-input-eval", lambda: Dropout(0.5).eval()(np.zeros(4, np.int64)),
+             lambda: nn.Dropout(0.5).eval()(torch.zeros(4, dtype=torch.long)),
+             TypeError, DROPOUT, "input must be float16, float32 or float64", "int64"),
+]
+test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED + STRICTER)

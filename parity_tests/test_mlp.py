@@ -17,7 +17,8 @@ import scratch.training as st
 import torch_ref.mlp as tm
 import torch_ref.training as tt
 from parity_tests.helpers import assert_close, assert_numerical_grad, assert_parity, copy_weights
-from scratch.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from scratch.cross_entropy import CrossEntropyLoss
+from scratch.losses import BCEWithLogitsLoss, MSELoss
 
 
 def load_into_torch(model, tmodel):
@@ -75,6 +76,28 @@ def test_network_parity(make, make_torch, shape, dtype, rng):
 ])
 def test_network_numerical_gradient(make, shape, rng):
     assert_numerical_grad(make(), rng.standard_normal(shape))
+
+
+@pytest.mark.parametrize(("make", "shape"), [
+    (lambda: sm.XORNet(generator=np.random.default_rng(0)), (5, 2)),
+    (lambda: sm.MoonsNet(generator=np.random.default_rng(0)), (4, 2)),
+    (lambda: sm.MLP(6, (5, 4), 3, generator=np.random.default_rng(0)), (3, 6)),
+])
+def test_backward_without_the_input_gradient(make, shape, rng):
+    """need_input_grad=False (the training step's: the data need no gradient, as in torch)
+    returns None and leaves every parameter gradient as the full backward makes it."""
+    model = make().double()
+    x = rng.standard_normal(shape)
+    g = rng.standard_normal(model(x).shape)
+    grad_x = model.backward(g)
+    full = {name: p.grad.copy() for name, p in model.named_parameters()}
+    assert grad_x.shape == shape
+    model.zero_grad()
+    model(x)
+    assert model.backward(g, need_input_grad=False) is None
+    for name, param in model.named_parameters():
+        assert np.array_equal(param.grad, full[name]), name
+        assert param.grad.any(), name
 
 
 def test_state_dict_keys_match_torch():

@@ -7,7 +7,17 @@ import pytest
 import torch
 from torch import nn
 
-from parity_tests.helpers import assert_close, assert_numerical_grad, assert_parity
+from parity_tests.helpers import (
+    DTYPES,
+    NONFINITE_ROWS,
+    assert_close,
+    assert_numerical_grad,
+    assert_parity,
+    f32,
+    refusal,
+    refusal_tests,
+    t32,
+)
 from scratch.activations import LeakyReLU
 from scratch.neuron import Neuron, sgd_step_squared_error
 from torch_ref.neuron import Neuron as TorchNeuron
@@ -39,6 +49,7 @@ def twins(activation, weight, bias):
     (1, True, (1, 1)),              # batch of 1, one input
     (7, True, (7,)),                # unbatched: (n_inputs,) -> (1,)
     (3, True, (2, 5, 3)),           # leading dimensions, as Linear allows
+    (3, True, (0, 3)),              # an empty batch, as torch
 ])
 def test_neuron_parity(n_inputs, bias, shape, activation, dtype, rng):
     torch.manual_seed(0)
@@ -265,3 +276,45 @@ def test_sgd_step_rejects_a_target_of_the_wrong_size():
         sgd_step_squared_error(Neuron(3), np.zeros((4, 3), dtype=np.float32), np.zeros(3))
     with pytest.raises(RuntimeError):
         torch_sgd_step_squared_error(TorchNeuron(3), torch.zeros(4, 3), torch.zeros(3))
+
+
+def test_neuron_numpy_int_n_inputs_as_torch(rng):
+    neuron = Neuron(np.int64(3))
+    assert neuron.n_inputs == 3 and type(neuron.n_inputs) is int
+    torch.manual_seed(0)
+    assert_parity(neuron, TorchNeuron(np.int64(3)), rng.standard_normal((4, 3)))
+
+
+def test_neuron_backward_before_forward_names_the_layer():
+    with pytest.raises(RuntimeError, match=r"(?s)Neuron\(.*n_inputs=3, bias=True.*before forward"):
+        Neuron(3).backward(np.zeros((2, 1), dtype=np.float32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_neuron_nan_and_inf_propagate_as_torch(dtype):
+    torch.manual_seed(0)
+    assert_parity(Neuron(3), TorchNeuron(3), NONFINITE_ROWS, dtype=dtype)
+
+
+NEURON = "Neuron(n_inputs=3, bias=True)"
+REFUSED = [
+    refusal("Neuron-wrong-width", lambda: Neuron(3)(f32(2, 4)), lambda: TorchNeuron(3)(t32(2, 4)),
+            ValueError, NEURON, "input must have shape (*, n_inputs=3)", "got shape (2, 4)"),
+    refusal("Neuron-0d-input", lambda: Neuron(3)(f32()), lambda: TorchNeuron(3)(t32()),
+            ValueError, NEURON, "input must have shape (*, n_inputs=3)", "got shape ()"),
+    refusal("Neuron-int-input", lambda: Neuron(3)(np.zeros((2, 3), np.int64)),
+            lambda: TorchNeuron(3)(torch.zeros(2, 3, dtype=torch.long)),
+            TypeError, NEURON, "input must be float32 or float64", "got dtype int64"),
+    refusal("Neuron-n_inputs-0", lambda: Neuron(0), lambda: TorchNeuron(0),
+            ValueError, "Neuron:", "n_inputs must be a positive int", "got 0"),
+    refusal("Neuron-unknown-activation", lambda: Neuron(3, activation="softsign"),
+            lambda: TorchNeuron(3, activation="softsign"),
+            ValueError, "Neuron:", "activation must be one of [", "got 'softsign'"),
+    refusal("Neuron-activation-int", lambda: Neuron(3, activation=3),
+            lambda: TorchNeuron(3, activation=3),
+            TypeError, "Neuron:", "activation must be a name or a scratch Module", "got int"),
+    refusal("Neuron-int-dtype", lambda: Neuron(3, dtype=np.int32),
+            lambda: TorchNeuron(3, dtype=torch.int32),
+            TypeError, "Neuron:", "dtype must be float32 or float64", "got int32"),
+]
+test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED)

@@ -190,11 +190,23 @@ def test_early_stopping_refuses_bad_arguments():
     assert tr.EarlyStopping is sr.EarlyStopping
 
 
+def test_early_stopping_takes_numpy_ints_and_names_its_arguments():
+    assert sr.EarlyStopping(patience=np.int64(3)).patience == 3
+    with pytest.raises(ValueError, match=r"EarlyStopping: patience must be a positive int, got 0"):
+        sr.EarlyStopping(patience=0)
+    with pytest.raises(ValueError, match=r"EarlyStopping: min_delta must be >= 0, got -0\.001"):
+        sr.EarlyStopping(min_delta=-1e-3)
+    with pytest.raises(ValueError, match=r"L2Penalty: weight_decay must be >= 0, got -0\.1"):
+        sr.L2Penalty(-0.1)
+    with pytest.raises(ValueError, match=r"L1Penalty: l1_lambda must be >= 0, got nan"):
+        sr.L1Penalty(float("nan"))
+
+
 def test_validation_split(rng):
     train, val = sr.validation_split(10, 0.3, rng)
     assert len(val) == 3 and len(train) == 7
     assert sorted(np.concatenate([train, val]).tolist()) == list(range(10))
-    with pytest.raises(ValueError, match="validation_fraction"):
+    with pytest.raises(ValueError, match=r"validation_split: validation_fraction must be in \(0, 1\), got 1"):
         sr.validation_split(10, 1.0, rng)
 
 

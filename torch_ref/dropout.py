@@ -1,12 +1,16 @@
-"""Dropout: zero a random fraction p of the activations while training.   twin: scratch/dropout.py
+"""Dropout: zero a random fraction p of the activations while training.
 
-training: out = x ⊙ m / (1 − p),  mᵢ ~ Bernoulli(1 − p);   eval: out = x
+training: out = x ⊙ m / (1 − p),   mᵢ ~ Bernoulli(1 − p)
+eval:     out = x
+
+twin: scratch/dropout.py
 """
 
 from torch import nn
 
-# torch.nn.Dropout is the reference itself: F.dropout in forward, and autograd derives the
-# backward (∂L/∂out times the same scaled mask). Re-exported so both folders offer the name.
+# torch.nn.Dropout itself: F.dropout
+# in forward; autograd derives the
+# backward.
 Dropout = nn.Dropout
 
 __all__ = ["Dropout"]

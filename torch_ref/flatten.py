@@ -1,12 +1,16 @@
-"""Flatten: feature maps to one vector per sample.     twin: scratch/flatten.py
+"""Flatten: feature maps to one vector per sample.
 
-x: (N, C, H, W) -> out: (N, C·H·W)       with the defaults start_dim=1, end_dim=-1
+out = x with dimensions start_dim … end_dim merged into one
+
+x: (N, C, H, W) -> out: (N, C·H·W)          (the defaults)
+
+twin: scratch/flatten.py
 """
 
 from torch import nn
 
-# torch.nn.Flatten is the reference itself: a reshape, whose backward autograd derives.
-# Re-exported so that both folders offer the same name.
+# torch.nn.Flatten itself: a reshape,
+# whose backward autograd derives.
 Flatten = nn.Flatten
 
 __all__ = ["Flatten"]
