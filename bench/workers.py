@@ -83,7 +83,7 @@ def scratch_trainer(x_all, y_all, total_steps: int, seed: int):
     import scratch.lr_scheduler
     import scratch.optim
     from scratch.cnn import Net
-    from scratch.losses import CrossEntropyLoss
+    from scratch.cross_entropy import CrossEntropyLoss
     from scratch.training import train_step
 
     net = Net(generator=np.random.default_rng(seed))

@@ -310,18 +310,42 @@ def library_partners(cls: type, method: str, alias: str) -> list[Library]:
 
 
 def _wrap_comments(text: str, width: int) -> str:
-    """Comment lines wider than ``width`` re-wrapped in place (ruff leaves comments alone)."""
+    """Comments wider than ``width`` re-wrapped (ruff leaves comments alone); a trailing
+    comment that makes its line too wide moves onto its own lines above it."""
+    import io
+    import tokenize
+
+    trailing = {}                       # line number -> column of a trailing comment
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text + "\n").readline):
+            if token.type == tokenize.COMMENT and token.line[:token.start[1]].strip():
+                trailing[token.start[0]] = token.start[1]
+    except (tokenize.TokenError, SyntaxError):
+        pass
     out = []
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if len(line) <= width or not stripped.startswith("#"):
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) <= width:
             out.append(line)
             continue
-        indent = line[:len(line) - len(stripped)]
-        body = stripped.lstrip("#").strip()
-        out.extend(textwrap.wrap(body, width, initial_indent=f"{indent}# ", subsequent_indent=f"{indent}# ",
-                                 break_long_words=False) or [line])
+        if number in trailing:
+            code, comment = line[:trailing[number]].rstrip(), line[trailing[number]:]
+            indent = code[:len(code) - len(code.lstrip())]
+            out.extend(_wrapped(comment, indent, width))
+            out.append(code)
+        elif line.lstrip().startswith("#"):
+            out.extend(_wrapped(line.lstrip(), line[:len(line) - len(line.lstrip())], width))
+        else:
+            out.append(line)
     return "\n".join(out)
+
+
+def _wrapped(comment: str, indent: str, width: int) -> list[str]:
+    body = comment.lstrip("#").strip()
+    return textwrap.wrap(body, width, initial_indent=f"{indent}# ", subsequent_indent=f"{indent}# ",
+                         break_long_words=False) or [f"{indent}{comment}"]
+
+
+_FITTED: dict[tuple[str, int], str] = {}
 
 
 def fit(lib: Library, width: int) -> Library:
@@ -329,11 +353,14 @@ def fit(lib: Library, width: int) -> Library:
     width = max(width, MIN_TORCH_WIDTH)
     if _width(lib.text) <= width:
         return lib
+    if (lib.text, width) in _FITTED:
+        return Library(lib.qualname, _FITTED[lib.text, width], lib.where, width)
     result = subprocess.run([sys.executable, "-m", "ruff", "format", "--line-length", str(width),
                              "--stdin-filename", "torch_source.py", "-"],
                             input=lib.text + "\n", capture_output=True, text=True)
     text = result.stdout.rstrip() if result.returncode == 0 else lib.text
-    return Library(lib.qualname, _wrap_comments(text, width), lib.where, width)
+    _FITTED[lib.text, width] = _wrap_comments(text, width)
+    return Library(lib.qualname, _FITTED[lib.text, width], lib.where, width)
 
 
 def _width(text: str) -> int:
@@ -565,7 +592,7 @@ def _cell_html(cells: list[Cell], width: int, errors: list[str], page: str, cols
             text = cell.text
         else:
             fitted = fit(cell, width)
-            if _width(fitted.text) > max(width, MIN_TORCH_WIDTH):
+            if _width(fitted.text) > SOLO_WIDTH:
                 errors.append(f"{page}: torch's {cell.qualname} is {_width(fitted.text)} characters wide "
                               f"even re-wrapped; beside scratch the row has room for {width}")
             how = f", re-wrapped to {fitted.reformatted} columns" if fitted.reformatted else ""
@@ -593,9 +620,11 @@ def side_by_side(concept: Concept, errors: list[str]) -> str:
         for row in group:
             left = max((_width(c.text) for c in row.left if isinstance(c, Chunk)), default=0)
             right = max((_width(c.text) for c in row.right if isinstance(c, Chunk)), default=0)
-            library = any(isinstance(c, Library) for c in row.right)
-            both = bool(left) and (bool(right) or library)
-            fits = left + right <= ROW_WIDTH and (not library or ROW_WIDTH - left >= MIN_TORCH_WIDTH)
+            library = [c for c in row.right if isinstance(c, Library)]
+            both = bool(left) and (bool(right) or bool(library))
+            room = ROW_WIDTH - left
+            fits = left + right <= ROW_WIDTH and (not library or (room >= MIN_TORCH_WIDTH and all(
+                _width(fit(c, room).text) <= room for c in library)))
             for width, cell in ((left, row.left), (right, row.right)):
                 if width > SOLO_WIDTH:
                     key = next(c.key for c in cell if isinstance(c, Chunk))
@@ -606,9 +635,8 @@ def side_by_side(concept: Concept, errors: list[str]) -> str:
                 out.append(f"<tr><th>{s_label}: NumPy, backward by hand</th>"
                            f"<th>{t_label}: PyTorch, autograd</th></tr>")
             if fits or not both:
-                room = ROW_WIDTH - left if left else SOLO_WIDTH
                 out += ["<tr>", _cell_html(row.left, ROW_WIDTH - right, errors, page),
-                        _cell_html(row.right, room, errors, page), "</tr>"]
+                        _cell_html(row.right, room if left else SOLO_WIDTH, errors, page), "</tr>"]
             else:                       # too wide side by side: scratch above, torch below
                 out += ["<tr>", _cell_html(row.left, SOLO_WIDTH, errors, page, colspan=2), "</tr>",
                         "<tr>", _cell_html(row.right, SOLO_WIDTH, errors, page, colspan=2), "</tr>"]

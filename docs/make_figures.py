@@ -206,11 +206,13 @@ def draw_activations(ctx: Context):
         "Each loss for one sample whose true answer is class 1 (or the value 1), as the prediction "
         "varies, with its gradient from the scratch backward; torch's autograd gradient is overlaid "
         "as black crosses. BCELoss clamps its log at −100, as torch does.",
-        concepts=["losses"], needs=twins("losses"))
+        concepts=["losses", "cross_entropy"], needs=twins("losses", "cross_entropy"))
 def draw_losses(ctx: Context):
     import torch
 
+    from scratch import cross_entropy as SC
     from scratch import losses as S
+    from torch_ref import cross_entropy as TC
     from torch_ref import losses as T
 
     every = slice(0, None, 25)
@@ -246,12 +248,12 @@ def draw_losses(ctx: Context):
     ax = axes.flat[3]
     logits = np.stack([z, np.zeros_like(z), -np.ones_like(z)], axis=1)    # (401, 3)
     target = np.zeros(len(z), dtype=np.int64)
-    values = S.CrossEntropyLoss(reduction="none")(logits, target)
-    loss = S.CrossEntropyLoss(reduction="sum")
+    values = SC.CrossEntropyLoss(reduction="none")(logits, target)
+    loss = SC.CrossEntropyLoss(reduction="sum")
     loss(logits, target)
     grad = loss.backward()[:, 0]
     lt_in = torch.tensor(logits, requires_grad=True)
-    lt = T.CrossEntropyLoss(reduction="sum")(lt_in, torch.tensor(target))
+    lt = TC.CrossEntropyLoss(reduction="sum")(lt_in, torch.tensor(target))
     lt.backward()
     ax.plot(z, values, lw=2, color="tab:blue", label="loss ℓ (scratch)")
     ax.plot(z, grad, lw=2, color="tab:orange", label="∂ℓ/∂z (scratch backward)")
@@ -1003,8 +1005,8 @@ def _run_label(run: dict) -> str:
             f"{args['dtype']}")
 
 
-CNN_NEEDS = (*twins("cnn", "conv", "pooling", "flatten", "linear", "activations", "losses", "optim",
-                    "lr_scheduler"), "train.py")
+CNN_NEEDS = (*twins("cnn", "conv", "pooling", "flatten", "linear", "activations", "losses", "cross_entropy",
+                    "optim", "lr_scheduler"), "train.py")
 
 
 @figure("training_curves", "Training the MNIST CNN twice, in lockstep",
@@ -1235,7 +1237,7 @@ def draw_gradient_flow(ctx: Context):
 
     from parity_tests.helpers import copy_weights
     from scratch import gradient_flow as gf
-    from scratch.losses import CrossEntropyLoss
+    from scratch.cross_entropy import CrossEntropyLoss
     from torch_ref import gradient_flow as tgf
 
     x, y = gf.teacher_data(np.random.default_rng(0))

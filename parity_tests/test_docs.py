@@ -61,15 +61,24 @@ def test_every_concept_pair_has_a_page(build_pages):
         assert f"](docs/{name}.md)" in readme_map
 
 
-def test_side_by_side_pairs_same_names(build_pages):
-    """Linear sits beside Linear: a definition present in both files shares one row."""
-    rows = build_pages.pair_rows(build_pages.blocks(ROOT / "scratch" / "linear.py"),
-                                 build_pages.blocks(ROOT / "torch_ref" / "linear.py"))
-    linear = [(left, right) for left, right in rows if any(b.key == "Linear" for b in left)]
-    assert len(linear) == 1
-    assert [b.key for b in linear[0][1]] == ["Linear"]
-    assert "class Linear(Module):" in linear[0][0][0].text
-    assert "nn.Linear" in linear[0][1][0].text
+def test_side_by_side_pairs_methods_with_torchs_own_source(build_pages):
+    """Linear's header sits beside the torch_ref alias, and each method beside torch's method of
+    the same name, read from the installed torch: forward beside nn.Linear.forward."""
+    concept = next(c for c in build_pages.discover()[0] if c.name == "linear")
+    rows = [row for group in build_pages.side_rows(concept) for row in group]
+    header = next(r for r in rows if any(getattr(c, "key", "") == "Linear.(class)" for c in r.left))
+    assert "Linear = nn.Linear" in header.right[0].text
+    forward = next(r for r in rows if any(getattr(c, "key", "") == "Linear.forward" for c in r.left))
+    assert [c.qualname for c in forward.right] == ["torch.nn.modules.linear.Linear.forward"]
+    assert "F.linear(input, self.weight, self.bias)" in forward.right[0].text.replace("\n", "")
+    backward = next(r for r in rows if any(getattr(c, "key", "") == "Linear.backward" for c in r.left))
+    assert backward.right == ["autograd derives the backward"]
+
+
+def test_every_row_fits_githubs_column(build_pages):
+    """No page has a side-by-side row wider than GitHub's 1,012-pixel column."""
+    errors = build_pages.render()[2]
+    assert errors == [], "\n".join(errors)
 
 
 def test_links_in_the_pages_resolve(build_pages):

@@ -16,7 +16,7 @@ import torch
 from parity_tests.helpers import assert_close, assert_parity, copy_weights
 from scratch import gradient_flow as gf
 from scratch.activations import Sigmoid, Tanh
-from scratch.losses import CrossEntropyLoss  # TRANSITIONAL: moves to scratch.cross_entropy
+from scratch.cross_entropy import CrossEntropyLoss
 from torch_ref import gradient_flow as tgf
 
 COMBINATIONS = [(a, i) for a in gf.ACTIVATIONS for i in gf.INITS]

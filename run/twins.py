@@ -19,7 +19,7 @@ import scratch.training
 import torch_ref.training
 from run import checkpoint, recipe
 from scratch.cnn import Net as ScratchNet
-from scratch.losses import CrossEntropyLoss  # TRANSITIONAL: moves to scratch.cross_entropy
+from scratch.cross_entropy import CrossEntropyLoss
 from torch_ref.cnn import Net as TorchNet
 
 
