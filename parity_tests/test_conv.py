@@ -14,24 +14,21 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parity_tests.helpers import assert_close, assert_numerical_grad, assert_parity
+from parity_tests.helpers import (
+    DTYPES,
+    NONFINITE_IMAGE,
+    assert_numerical_grad,
+    assert_parity,
+    f32,
+    f64,
+    refusal,
+    refusal_tests,
+    t32,
+)
 from scratch.conv import (
     Conv2d,
-    col2im,
-    conv2d,
-    conv2d_naive,
-    conv2d_naive_backward,
-    conv_output_size,
-    convolve2d,
-    im2col,
 )
 from torch_ref.conv import Conv2d as TorchConv2d
-from torch_ref.conv import col2im as torch_col2im
-from torch_ref.conv import conv2d as torch_conv2d
-from torch_ref.conv import conv2d_naive_backward as torch_conv2d_naive_backward
-from torch_ref.conv import conv_output_size as torch_conv_output_size
-from torch_ref.conv import convolve2d as torch_convolve2d
-from torch_ref.conv import im2col as torch_im2col
 
 # torch's own notes, not failures: 'same' with an even kernel pads a copy of the input, and a
 # zero-size kernel makes kaiming_uniform_ a no-op.
@@ -138,96 +135,6 @@ def test_conv2d_parity_property_float32(config, seed):
     assert out.dtype == np.float32
 
 
-def _random_arrays(config, rng):
-    """The functional arguments (stride, padding, ...) and random x, W, b for one generated config."""
-    cfg = {k: config[k] for k in ("stride", "padding", "dilation", "groups")}
-    kH, kW = np.broadcast_to(config["kernel_size"], 2)
-    x = rng.standard_normal(config["shape"])
-    weight = rng.standard_normal((config["out_channels"], config["in_channels"] // config["groups"],
-                                  kH, kW))
-    bias = rng.standard_normal(config["out_channels"]) if config["bias"] else None
-    return cfg, x, weight, bias
-
-
-@settings(max_examples=60, deadline=None, derandomize=True)
-@given(config=conv_configs(max_batch=2, max_channels_per_group=2, max_groups=2),
-       seed=st.integers(0, 2**32 - 1))
-def test_conv2d_naive_forward_and_backward_property(config, seed):
-    """The readable loops against F.conv2d and autograd, float64."""
-    rng = np.random.default_rng(seed)
-    cfg, x, weight, bias = _random_arrays(config, rng)
-    t = {name: None if a is None else torch.from_numpy(a)
-         for name, a in (("x", x), ("weight", weight), ("bias", bias))}
-
-    out = conv2d_naive(x, weight, bias, **cfg)
-    expected = torch_conv2d(t["x"], t["weight"], t["bias"], **cfg)
-    assert_close(out, expected, "conv2d_naive output")
-
-    grad_out = rng.standard_normal(out.shape)
-    grads = conv2d_naive_backward(grad_out, x, weight, **cfg)
-    expected = torch_conv2d_naive_backward(torch.from_numpy(grad_out), t["x"], t["weight"], **cfg)
-    for name, grad, want in zip(("∂L/∂x", "∂L/∂W", "∂L/∂b"), grads, expected, strict=True):
-        assert_close(grad, want, f"conv2d_naive_backward {name}")
-
-
-@settings(max_examples=40, deadline=None, derandomize=True)
-@given(config=conv_configs(), seed=st.integers(0, 2**32 - 1))
-def test_conv2d_functional_property(config, seed):
-    """The functional conv2d (what Conv2d runs) against F.conv2d, float64."""
-    rng = np.random.default_rng(seed)
-    cfg, x, weight, bias = _random_arrays(config, rng)
-    expected = torch_conv2d(torch.from_numpy(x), torch.from_numpy(weight),
-                            None if bias is None else torch.from_numpy(bias), **cfg)
-    assert_close(conv2d(x, weight, bias, **cfg), expected, "conv2d output")
-
-
-def test_conv2d_functional_unbatched(rng):
-    """(C_in, H, W) in, (C_out, H_out, W_out) out, as F.conv2d."""
-    x = rng.standard_normal((2, 5, 6))
-    weight, bias = rng.standard_normal((3, 2, 2, 3)), rng.standard_normal(3)
-    expected = torch_conv2d(*(torch.from_numpy(a) for a in (x, weight, bias)), stride=(1, 2), padding=1)
-    assert_close(conv2d(x, weight, bias, stride=(1, 2), padding=1), expected, "unbatched conv2d")
-
-
-@settings(max_examples=150, deadline=None, derandomize=True)
-@given(size=st.integers(1, 12), kernel=st.integers(1, 6), stride=st.integers(1, 4),
-       padding=st.integers(0, 3), dilation=st.integers(1, 3))
-def test_output_size_formula_matches_torch(size, kernel, stride, padding, dilation):
-    """H_out = ⌊(H + 2p − d(k − 1) − 1) / s⌋ + 1 where torch accepts the input; where the
-    dilated kernel does not fit, both refuse."""
-    formula = conv_output_size(size, kernel, stride, padding, dilation)
-    layer = Conv2d(1, 1, (kernel, 1), (stride, 1), (padding, 0), (dilation, 1))
-    x = np.zeros((1, 1, size, 1), dtype=np.float32)
-    if size + 2 * padding >= dilation * (kernel - 1) + 1:
-        assert formula == torch_conv_output_size(size, kernel, stride, padding, dilation)
-        assert layer(x).shape == (1, 1, formula, 1)
-    else:
-        assert formula < 1
-        with pytest.raises(RuntimeError, match="Kernel size can't be greater"):
-            torch_conv_output_size(size, kernel, stride, padding, dilation)
-        with pytest.raises(ValueError, match="smaller than the dilated kernel"):
-            layer(x)
-
-
-# -- im2col and col2im: the matrix form of the convolution ---------------------------------
-
-
-@pytest.mark.parametrize(("kernel", "dilation", "padding", "stride"),
-                         [(3, 1, 0, 1), ((2, 3), (2, 1), (1, 0), (1, 2)), (2, 1, 1, 2)])
-def test_im2col_and_col2im_match_unfold_and_fold(kernel, dilation, padding, stride, rng):
-    x = rng.standard_normal((2, 3, 7, 6))
-    cols = im2col(x, kernel, dilation, padding, stride)
-    assert_close(cols, torch_im2col(torch.from_numpy(x), kernel, dilation, padding, stride), "im2col")
-    upstream = rng.standard_normal(cols.shape)
-    assert_close(col2im(upstream, x.shape, kernel, dilation, padding, stride),
-                 torch_col2im(torch.from_numpy(upstream), x.shape, kernel, dilation, padding, stride),
-                 "col2im")
-    # Adjoints: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩, which is why col2im is im2col's backward.
-    lhs = np.sum(cols * upstream)
-    rhs = np.sum(x * col2im(upstream, x.shape, kernel, dilation, padding, stride))
-    np.testing.assert_allclose(lhs, rhs, rtol=1e-12)
-
-
 # -- central differences: the third witness ------------------------------------------------
 
 
@@ -238,61 +145,6 @@ def test_im2col_and_col2im_match_unfold_and_fold(kernel, dilation, padding, stri
 ])
 def test_conv2d_numerical_gradient(args, shape, rng):
     assert_numerical_grad(Conv2d(*args, generator=rng), rng.standard_normal(shape))
-
-
-# -- convolution versus cross-correlation --------------------------------------------------
-
-
-def _convolution_by_definition(image, kernel):
-    """(X ∗ K)[t] = Σ_τ X[τ] · K[t − τ], summed literally over every τ, 'full' output."""
-    H, W = image.shape
-    kH, kW = kernel.shape
-    out = np.zeros((H + kH - 1, W + kW - 1))
-    for t1 in range(out.shape[0]):
-        for t2 in range(out.shape[1]):
-            for tau1 in range(H):
-                for tau2 in range(W):
-                    if 0 <= t1 - tau1 < kH and 0 <= t2 - tau2 < kW:
-                        out[t1, t2] += image[tau1, tau2] * kernel[t1 - tau1, t2 - tau2]
-    return out
-
-
-@pytest.mark.parametrize(("image_shape", "kernel_shape"), [((5, 6), (2, 3)), ((4, 4), (4, 4)),
-                                                             ((7, 3), (3, 1)), ((1, 1), (1, 1))])
-def test_true_convolution(image_shape, kernel_shape, rng):
-    image = rng.standard_normal(image_shape)
-    kernel = rng.standard_normal(kernel_shape)
-    full = _convolution_by_definition(image, kernel)
-    kH, kW = kernel_shape
-    H, W = image_shape
-    assert_close(convolve2d(image, kernel, "full"), full, "convolve2d 'full' vs the definition")
-    assert_close(convolve2d(image, kernel), full[kH - 1:H, kW - 1:W], "convolve2d 'valid'")
-    t_image, t_kernel = torch.from_numpy(image), torch.from_numpy(kernel)
-    for mode in ("full", "valid"):
-        assert_close(convolve2d(image, kernel, mode), torch_convolve2d(t_image, t_kernel, mode),
-                     f"convolve2d {mode!r} vs torch")
-    # True convolution is cross-correlation with the kernel flipped in both axes,
-    flipped = np.ascontiguousarray(kernel[::-1, ::-1])
-    assert_close(convolve2d(image, kernel), conv2d(image[None, None], flipped[None, None])[0, 0],
-                 "convolve2d vs conv2d of the flipped kernel")
-    # and, unlike cross-correlation, commutative: X ∗ K = K ∗ X.
-    assert_close(convolve2d(kernel, image, "full"), full, "K ∗ X vs X ∗ K")
-
-
-def test_convolution_and_cross_correlation_differ_by_hand():
-    """Tutorial 003's 1..16 image and 2×2 kernel [[−1, −1], [1, 1]].
-
-    Window at (i, j) holds [[a, a + 1], [a + 4, a + 5]] with a = 4i + j + 1.
-    Cross-correlation: −a − (a + 1) + (a + 4) + (a + 5) = 8 everywhere (the tutorial's output).
-    True convolution uses the flipped kernel [[1, 1], [−1, −1]]: a + (a + 1) − (a + 4) − (a + 5) = −8.
-    """
-    image = np.arange(1.0, 17.0).reshape(4, 4)
-    kernel = np.array([[-1.0, -1.0], [1.0, 1.0]])
-    np.testing.assert_array_equal(conv2d(image[None, None], kernel[None, None])[0, 0],
-                                  np.full((3, 3), 8.0))
-    np.testing.assert_array_equal(convolve2d(image, kernel), np.full((3, 3), -8.0))
-    np.testing.assert_array_equal(torch_convolve2d(torch.from_numpy(image), torch.from_numpy(kernel)),
-                                  np.full((3, 3), -8.0))
 
 
 # -- behaviour -----------------------------------------------------------------------------
@@ -444,19 +296,62 @@ def test_rejects_bad_geometry_which_torch_refuses_in_forward(kwargs, message):
         TorchConv2d(2, 2, **args)(torch.zeros(1, 2, 6, 6))
 
 
-def test_refuses_other_padding_modes():
-    """torch pads with reflect/replicate/circular copies; only zeros are implemented here,
-    so the others are refused plainly rather than silently padded with zeros."""
-    with pytest.raises(ValueError, match=r"only padding_mode='zeros'.*'reflect'"):
-        Conv2d(1, 1, 3, padding=1, padding_mode="reflect")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv2d_nan_and_inf_propagate_as_torch(dtype):
+    torch.manual_seed(0)
+    assert_parity(Conv2d(1, 2, 2), TorchConv2d(1, 2, 2), NONFINITE_IMAGE, dtype=dtype)
 
 
-def test_functional_rejects_mismatched_weight():
-    x = np.zeros((1, 4, 5, 5))
-    weight = np.zeros((2, 3, 3, 3))
-    with pytest.raises(ValueError, match=r"groups · weight\.shape"):
-        conv2d(x, weight)
-    with pytest.raises(ValueError, match=r"groups · weight\.shape"):
-        conv2d_naive(x, weight)
-    with pytest.raises(RuntimeError):
-        torch_conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(2, 3, 3, 3))
+# -- the sweep of bad inputs (from test_reliability.py) ------------------------------------
+CONV = "Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1))"
+REFUSED = [
+    refusal("Conv2d-2d-input", lambda: Conv2d(3, 4, 3)(f32(5, 5)), lambda: TorchConv2d(3, 4, 3)(t32(5, 5)),
+            ValueError, CONV, "input must be 3-D or 4-D (N, C_in, H, W) or (C_in, H, W)",
+            "got 2-D with shape (5, 5)"),
+    refusal("Conv2d-5d-input", lambda: Conv2d(3, 4, 3)(f32(1, 1, 3, 5, 5)),
+            lambda: TorchConv2d(3, 4, 3)(t32(1, 1, 3, 5, 5)),
+            ValueError, CONV, "input must be 3-D or 4-D", "got 5-D"),
+    refusal("Conv2d-wrong-channels", lambda: Conv2d(3, 4, 3)(f32(1, 2, 5, 5)),
+            lambda: TorchConv2d(3, 4, 3)(t32(1, 2, 5, 5)),
+            ValueError, CONV, "in_channels=3 channels (dimension -3)", "got shape (1, 2, 5, 5)"),
+    refusal("Conv2d-int-input", lambda: Conv2d(3, 4, 3)(np.zeros((1, 3, 5, 5), np.int64)),
+            lambda: TorchConv2d(3, 4, 3)(torch.zeros(1, 3, 5, 5, dtype=torch.long)),
+            TypeError, CONV, "input must be float32 or float64", "got dtype int64"),
+    refusal("Conv2d-float64-input-float32-layer", lambda: Conv2d(3, 4, 3)(f64(1, 3, 5, 5)),
+            lambda: TorchConv2d(3, 4, 3)(torch.zeros(1, 3, 5, 5, dtype=torch.float64)),
+            TypeError, CONV, "input has dtype float64", "parameters are float32"),
+    refusal("Conv2d-input-smaller-than-kernel", lambda: Conv2d(3, 4, 3)(f32(1, 3, 2, 2)),
+            lambda: TorchConv2d(3, 4, 3)(t32(1, 3, 2, 2)),
+            ValueError, CONV, "the padded input (2 x 2) is smaller than the dilated kernel (3 x 3)"),
+    refusal("Conv2d-kernel-0", lambda: Conv2d(3, 4, 0), lambda: TorchConv2d(3, 4, 0)(t32(1, 3, 5, 5)),
+            ValueError, "Conv2d:", "kernel_size must be an int or a pair of ints ≥ 1", "got 0"),
+    refusal("Conv2d-stride-0", lambda: Conv2d(3, 4, 3, stride=0),
+            lambda: TorchConv2d(3, 4, 3, stride=0)(t32(1, 3, 5, 5)),
+            ValueError, "Conv2d:", "stride must be an int or a pair of ints ≥ 1", "got 0"),
+    refusal("Conv2d-negative-padding", lambda: Conv2d(3, 4, 3, padding=-1),
+            lambda: TorchConv2d(3, 4, 3, padding=-1)(t32(1, 3, 5, 5)),
+            ValueError, "Conv2d:", "padding must be an int or a pair of ints ≥ 0", "got -1"),
+    refusal("Conv2d-dilation-0", lambda: Conv2d(3, 4, 3, dilation=0),
+            lambda: TorchConv2d(3, 4, 3, dilation=0)(t32(1, 3, 5, 5)),
+            ValueError, "Conv2d:", "dilation must be an int or a pair of ints ≥ 1", "got 0"),
+    refusal("Conv2d-groups-not-dividing", lambda: Conv2d(3, 4, 3, groups=2),
+            lambda: TorchConv2d(3, 4, 3, groups=2),
+            ValueError, "Conv2d:", "in_channels=3 and out_channels=4", "divisible by groups=2"),
+    refusal("Conv2d-negative-in_channels", lambda: Conv2d(-1, 4, 3), lambda: TorchConv2d(-1, 4, 3),
+            ValueError, "Conv2d:", "in_channels must be a non-negative int", "got -1"),
+    refusal("Conv2d-same-padding-strided", lambda: Conv2d(3, 4, 3, stride=2, padding="same"),
+            lambda: TorchConv2d(3, 4, 3, stride=2, padding="same"),
+            ValueError, "Conv2d:", "padding='same' is not supported for strided convolutions"),
+    refusal("Conv2d-unknown-padding-string", lambda: Conv2d(3, 4, 3, padding="full"),
+            lambda: TorchConv2d(3, 4, 3, padding="full"),
+            ValueError, "Conv2d:", "padding must be an int, a pair of ints, 'valid' or 'same'", "got 'full'"),
+    refusal("Conv2d-int-dtype", lambda: Conv2d(3, 4, 3, dtype=np.int32),
+            lambda: TorchConv2d(3, 4, 3, dtype=torch.int32),
+            TypeError, "Conv2d", "dtype must be float32 or float64", "got int32"),
+]
+test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED)
+
+
+def test_conv2d_backward_before_forward_names_the_layer():
+    with pytest.raises(RuntimeError, match=r"Conv2d\(2, 3, kernel_size=\(3, 3\).*before forward"):
+        Conv2d(2, 3, 3).backward(np.zeros((1, 3, 3, 3), dtype=np.float32))

@@ -26,18 +26,18 @@ import torch
 from parity_tests.helpers import assert_close, assert_parity
 from scratch.activations import ReLU, Softmax
 from scratch.conv import Conv2d, conv2d_naive
+from scratch.cross_entropy import CrossEntropyLoss
 from scratch.flatten import Flatten
 from scratch.linear import Linear
-from scratch.losses import CrossEntropyLoss
 from scratch.module import Sequential
 from scratch.pooling import MaxPool2d
 from torch_ref.activations import ReLU as TorchReLU
 from torch_ref.activations import Softmax as TorchSoftmax
 from torch_ref.conv import Conv2d as TorchConv2d
 from torch_ref.conv import conv2d as torch_conv2d
+from torch_ref.cross_entropy import CrossEntropyLoss as TorchCrossEntropyLoss
 from torch_ref.flatten import Flatten as TorchFlatten
 from torch_ref.linear import Linear as TorchLinear
-from torch_ref.losses import CrossEntropyLoss as TorchCrossEntropyLoss
 from torch_ref.pooling import MaxPool2d as TorchMaxPool2d
 
 

@@ -408,9 +408,7 @@ def conv_image(where, x, pads, mode) -> None:
     if 0 in x.shape[2:]:
         raise ValueError(f"{name_of(where)}: input must have non-empty H and W (torch takes an empty batch "
                          f"or no channels, nothing else), got shape {x.shape}")
-    if mode in ("reflect", "replicate") and x.shape[1] == 0:
-        raise ValueError(f"{name_of(where)}: with padding_mode={mode!r} the input must have channels, got "
-                         f"shape {x.shape}")
+    conv_channels(where, x)
     for dim, size, (before, after) in (("H", x.shape[2], pads[:2]), ("W", x.shape[3], pads[2:])):
         if mode == "reflect" and max(before, after) >= size:
             raise ValueError(f"{name_of(where)}: reflect padding must be smaller than the input, got "
@@ -480,8 +478,9 @@ def conv_window(where, kernel_size, stride, padding, dilation):
     return stride, dilation, conv_padding(where, padding, kernel_size, stride, dilation)
 
 
-def conv_filters(where, weight) -> None:
-    """torch's conv2d needs at least one filter: weight (C_out ≥ 1, …)."""
+def conv_nonempty(where, x, weight) -> None:
+    """torch's conv2d needs at least one filter, weight (C_out ≥ 1, …), and one input channel."""
+    conv_channels(where, x)
     if weight.shape[0] == 0:
         raise ValueError(f"{name_of(where)}: weight must hold at least one filter (C_out ≥ 1), "
                          f"got shape {weight.shape}")
@@ -788,3 +787,57 @@ def number_in(where, name: str, value, low: float, high: float) -> float:
     if not _is_number(value) or not low <= value <= high:
         raise ValueError(f"{name_of(where)}: {name} must be a number in [{low:g}, {high:g}], got {value!r}")
     return float(value)
+
+
+def conv_channels(where, x) -> None:
+    """At least one input channel. torch refuses none with the reflect and replicate modes, and
+    otherwise returns an empty (N, 0, H_out, W_out): not the C_out maps of the bias it owes."""
+    if x.shape[1] == 0:
+        raise ValueError(f"{name_of(where)}: input must have at least one channel, got shape {x.shape} "
+                         f"(torch refuses it with padding_mode 'reflect' or 'replicate' and otherwise "
+                         f"returns an empty (N, 0, H_out, W_out), dropping the bias)")
+
+
+def int64(where, name: str, value) -> int:
+    """An int (not a bool) that fits in int64, as torch's C++ arguments must."""
+    value = int_type(where, name, value)
+    if not -2**63 <= value < 2**63:
+        raise ValueError(f"{name_of(where)}: {name} must fit in int64, got {value}")
+    return value
+
+
+def module_dim(where: str, value) -> int:
+    """``softmax_dim``, and as nn.Softmax's constructor a Python int only (np.int64 is refused)."""
+    softmax_dim(where, value)
+    if not isinstance(value, int):
+        raise TypeError(f"{where}: dim must be an int, got {type(value).__name__}")
+    return value
+
+
+def some_classes(where: str, x) -> None:
+    """A loss over classes needs one: C ≥ 1 (torch computes 0 or NaN without any)."""
+    n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    if n_classes == 0:
+        raise ValueError(f"{where}: input has no classes (C = 0) for input of shape {x.shape}; "
+                         f"a loss over classes needs at least one")
+
+
+def soft_target_ignore_index(where: str, ignore_index: int) -> None:
+    """torch refuses any ignore_index ≥ 0 with class-probability targets (a negative one is unused)."""
+    if ignore_index >= 0:
+        raise ValueError(f"{where}: ignore_index={ignore_index} is not supported with class-probability "
+                         f"targets (torch refuses any ignore_index >= 0 there; leave the default -100)")
+
+
+def conv_input(layer, x) -> bool:
+    """Conv2d's input, (N, C_in, H, W) or (C_in, H, W), checked as torch checks it (the padded
+    input at least as large as the dilated kernel); returns whether it came unbatched."""
+    input(layer, x, ndim=(3, 4), dtype=layer.weight.dtype, layout="(N, C_in, H, W) or (C_in, H, W)")
+    batched = x[None] if x.ndim == 3 else x
+    channels(layer, batched, "in_channels", layer.in_channels, -3, shown=x.shape)
+    kernel, _, dilation, pads, mode = layer._window
+    conv_image(layer, batched, pads, mode)
+    padded = (x.shape[-2] + pads[0] + pads[1], x.shape[-1] + pads[2] + pads[3])
+    room = tuple(n - d * (k - 1) for n, k, d in zip(padded, kernel, dilation, strict=True))
+    output_fits(layer, batched.shape, kernel, pads, dilation, room)     # room < 1: it does not fit
+    return x.ndim == 3
