@@ -32,11 +32,16 @@ from scratch.module import Module
 # float64: both sides do the same maths in a different order; 1e-7 relative leaves room for
 # reductions over a few thousand terms and nothing more.
 # float32: ~1e-7 machine epsilon times the depth of the sums.
+# float16 (the few layers torch computes in half on the CPU): both twins compute in float32 and
+# round once, so they may differ by one unit in the last place, 2⁻¹⁰ ≈ 9.8e-4 relative; atol is
+# a few of float16's smallest subnormals (6e-8), for values that round to almost nothing.
 TOLERANCES = {
     np.dtype(np.float64): {"rtol": 1e-7, "atol": 1e-10},
     np.dtype(np.float32): {"rtol": 1e-4, "atol": 1e-5},
+    np.dtype(np.float16): {"rtol": 1e-3, "atol": 2e-7},
 }
-TORCH_DTYPES = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}
+TORCH_DTYPES = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32,
+                np.dtype(np.float16): torch.float16}
 
 
 def tolerance(dtype) -> dict[str, float]:
@@ -337,3 +342,19 @@ def assert_finite(result) -> None:
     grads = result["grads"] if isinstance(result["grads"], tuple) else (result["grads"],)
     for grad in grads:
         assert not np.isnan(grad).any(), f"NaN in the gradient: {grad}"
+
+
+# -- activations, losses, cross_entropy ---------------------------------------------------------
+def class_case(rng, shape, ignore):
+    """Logits, class-index targets (some set to ``ignore``, if given) and per-class weights."""
+    n_classes = shape[0] if len(shape) == 1 else shape[1]
+    target_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    target = rng.integers(0, n_classes, target_shape)
+    if ignore is not None:
+        # at least one ignored and one kept target wherever there are two
+        mask = rng.random(target_shape) < 0.4
+        mask.flat[0] = True
+        if mask.size > 1:
+            mask.flat[-1] = False
+        target = np.where(mask, ignore, target)
+    return 3 * rng.standard_normal(shape), target, rng.uniform(0.5, 2.0, n_classes)

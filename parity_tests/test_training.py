@@ -8,12 +8,12 @@ from torch.utils.data import DataLoader, TensorDataset
 import scratch.training as st
 import torch_ref.training as tt
 from parity_tests.helpers import assert_close, copy_weights
-from scratch.linear import Linear
 from scratch.cross_entropy import CrossEntropyLoss
+from scratch.linear import Linear
 from scratch.losses import MSELoss
 from scratch.optim import SGD
-from torch_ref.linear import Linear as TorchLinear
 from torch_ref.cross_entropy import CrossEntropyLoss as TorchCrossEntropyLoss
+from torch_ref.linear import Linear as TorchLinear
 from torch_ref.losses import MSELoss as TorchMSELoss
 
 

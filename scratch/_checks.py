@@ -233,8 +233,9 @@ def padding_mode(where, value) -> str:
 def pool_padding(where, padding, kernel, pads) -> None:
     for k, p in zip(kernel, pads, strict=True):
         if p > k // 2:             # torch refuses it too: a window could lie wholly in padding
+            shown = kernel if len(set(kernel)) > 1 else kernel[0]
             raise ValueError(f"{name_of(where)}: padding must be at most half of kernel_size, got "
-                             f"padding={padding} with kernel_size={kernel if len(set(kernel)) > 1 else kernel[0]}")
+                             f"padding={padding} with kernel_size={shown}")
 
 
 def pool_input(where, x, out_size) -> None:
@@ -841,3 +842,13 @@ def conv_input(layer, x) -> bool:
     room = tuple(n - d * (k - 1) for n, k, d in zip(padded, kernel, dilation, strict=True))
     output_fits(layer, batched.shape, kernel, pads, dilation, room)     # room < 1: it does not fit
     return x.ndim == 3
+
+
+# -- optim, lr_scheduler (continued) --
+def zero_grad(where, set_to_none) -> None:
+    """Scratch's backward adds into ``.grad``, so zero_grad leaves arrays of zeros."""
+    if set_to_none:
+        raise ValueError(f"{name_of(where)}: zero_grad(set_to_none=True) is not supported: a scratch "
+                         f"backward adds into .grad, so it must stay an array (zero_grad() fills it "
+                         f"with zeros, as torch's zero_grad(set_to_none=False); set param.grad = None "
+                         f"to skip a parameter)")

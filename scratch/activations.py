@@ -1,242 +1,233 @@
-"""Activation functions, each with its derivative by hand.   twin: torch_ref/activations.py
+"""Activation functions, each with its derivative by hand.
 
-An activation is applied element by element (Softmax and LogSoftmax: along one dimension),
-so x and out have the same shape (*) and the backward multiplies ∂L/∂out by the local
+out = f(x) element by element (Softmax and LogSoftmax: along
+``dim``), so backward multiplies ∂L/∂out by the local
 derivative, never by a full Jacobian.
 
-What the tutorials get wrong, and what we do instead:
+σ(x) = 1 / (1 + e⁻ˣ)        σ'(x) = σ(x) (1 − σ(x))
+tanh'(x) = 1 − tanh²(x)     ReLU'(x) = 1[x > 0]
+softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ    log_softmax(x)ᵢ = xᵢ − log Σⱼ eˣʲ
 
-* ``1 / (1 + np.exp(-z))`` overflows for z < −88 in float32 (−709 in float64) with a
-  RuntimeWarning; ``np.clip(z, -500, 500)`` hides it in float64 only (exp(500) is still inf in
-  float32). ``Sigmoid`` splits on the sign so that exp never sees a positive argument.
-* ``softmax`` that subtracts ``np.max(z)`` and divides by ``exp_z.sum()`` over the *whole*
-  array is right for one vector only: for a batch (N, C) every row is divided by the sum of
-  the whole batch. ``Softmax(dim)`` reduces along ``dim`` with ``keepdims``.
-* the step function of the perceptron has no useful derivative; ``Step.backward`` says so
-  instead of returning zeros.
+x: (*) -> out: (*), in x's dtype; NaN and ±inf as in torch.
+float16 as torch's CPU kernels: in float32, rounded once.
 
-Stability: inputs up to 1e4 in magnitude give no overflow warning and no NaN in float32 and
-float64. NaN and ±inf propagate as in torch. float32 stays float32 throughout.
+twin: torch_ref/activations.py (torch.nn.Sigmoid, ReLU, ...)
+story: docs/activations.md (the tutorials' overflowing sigmoid
+and batch-mixing softmax; a step with no gradient)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scratch.module import Module, check_input
+from scratch import _checks as check
+from scratch.module import Module
 
 
-class Sigmoid(Module):
+class _Activation(Module):
+    """No parameters, and float16 as well as float32/64."""
+
+    def to(self, dtype) -> _Activation:
+        check.pool_dtype(f"{type(self).__name__}.to", dtype)
+        return self
+
+
+class Sigmoid(_Activation):
     """σ(x) = 1 / (1 + e⁻ˣ)        σ'(x) = σ(x) (1 − σ(x))
 
-    x: (*) -> out: (*)                   twin: torch_ref/activations.py (torch.nn.Sigmoid)
-
-    Computed as 1 / (1 + e⁻|ˣ|) for x ≥ 0 and e⁻|ˣ| / (1 + e⁻|ˣ|) for x < 0: the same
-    function, but exp only ever sees −|x| ≤ 0, so it cannot overflow (it underflows to 0,
-    which is the right limit). The tutorials' ``np.clip(z, -500, 500)`` still overflows in
-    float32, where e⁸⁹ is already inf.
+    x: (*) -> out: (*). exp only ever sees −|x| ≤ 0.
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        check_input("Sigmoid", x)
-        e = np.exp(-np.abs(x))                                # e^{−|x|} ∈ (0, 1]
-        self.out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        return self.out
+        check.half_input("Sigmoid", x)
+        z = widen(x)
+        e = np.exp(-np.abs(z))                 # e^−|x| ∈ (0, 1]
+        out = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        self.cache = narrow(out, x)
+        return self.cache
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        out = self.out
-        return grad_out * out * (1 - out)                     # ∂L/∂x = ∂L/∂σ · σ (1 − σ)
+        out = check.cached(self)   # float16: rounded at each
+        return grad_out * (1 - out) * out   # step, as torch's
 
 
-class Tanh(Module):
-    """tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)        tanh'(x) = 1 − tanh²(x)
+class Tanh(_Activation):
+    """tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)    tanh' = 1 − tanh²
 
-    x: (*) -> out: (*)                   twin: torch_ref/activations.py (torch.nn.Tanh)
+    x: (*) -> out: (*)
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        check_input("Tanh", x)
-        self.out = np.tanh(x)          # np.tanh saturates to ±1 without overflowing
-        return self.out
+        check.half_input("Tanh", x)
+        out = np.tanh(widen(x))      # ±1 at most, no overflow
+        self.cache = narrow(out, x)
+        return self.cache
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return grad_out * (1 - self.out * self.out)           # ∂L/∂x = ∂L/∂out · (1 − tanh²)
+        out = check.cached(self)
+        t, g = widen(out), widen(grad_out)
+        return narrow(g * (1 - t * t), out)     # g (1 − tanh²)
 
 
-class ReLU(Module):
-    """ReLU(x) = max(0, x)        ReLU'(x) = 1 if x > 0 else 0   (0 at the kink x = 0, as torch)
+class ReLU(_Activation):
+    """ReLU(x) = max(0, x)    ReLU'(x) = 1[x > 0], 0 at 0
 
-    x: (*) -> out: (*)                   twin: torch_ref/activations.py (torch.nn.ReLU)
-
-    Unlike torch, integer input is refused (every scratch layer computes in float32/float64).
+    x: (*) -> out: (*)
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        check_input("ReLU", x)
-        self.out = np.maximum(x, 0)    # np.maximum propagates NaN, as torch.relu does
-        return self.out
+        check.half_input("ReLU", x)
+        out = np.maximum(x, 0)     # NaN stays NaN, as torch
+        self.cache = out
+        return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        # torch masks on the *output* (threshold_backward(grad, out, 0)): where out ≤ 0 the
-        # gradient is 0, elsewhere (x > 0, and x = NaN) it passes unchanged.
+        out = check.cached(self)
+        # torch masks on the output: x = NaN passes g unchanged
         zero = np.zeros((), dtype=grad_out.dtype)
-        return np.where(self.out <= 0, zero, grad_out)        # ∂L/∂x = ∂L/∂out · 1[out > 0]
+        return np.where(out <= 0, zero, grad_out)  # g 1[out > 0]
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_Activation):
     """LeakyReLU(x) = x if x > 0 else negative_slope · x
-    LeakyReLU'(x) = 1 if x > 0 else negative_slope   (negative_slope at x = 0, as torch)
 
-    x: (*) -> out: (*)                   twin: torch_ref/activations.py (torch.nn.LeakyReLU)
+    x: (*) -> out: (*); the slope at x = 0, as torch.
     """
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise TypeError(
-                f"LeakyReLU: negative_slope must be a number, got {type(negative_slope).__name__}"
-            )
-        # a Python float, so that float32 · slope stays float32 (an np.float64 would promote)
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check.number(
+            "LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        check_input(repr(self), x)
-        self.x = x
-        return np.where(x > 0, x, x * self.negative_slope)
+        check.half_input(self, x)
+        self.cache = x
+        z = widen(x)
+        out = np.where(z > 0, z, z * self.negative_slope)
+        return narrow(out, x)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        # x > 0 decides, as in torch's leaky_relu_backward: x = 0 and x = NaN take the slope
-        return np.where(self.x > 0, grad_out, grad_out * self.negative_slope)  # ∂L/∂x
+        x = check.cached(self)
+        g = widen(grad_out)
+        grad_x = np.where(x > 0, g, g * self.negative_slope)
+        return narrow(grad_x, grad_out)       # g or g · slope
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
 
 
-def _check_dim(where: str, dim, x: np.ndarray) -> int:
-    """``dim`` as a non-negative axis of x, refusing what torch refuses (a 0-d x has dim 0/−1)."""
-    rank = max(x.ndim, 1)
-    if not -rank <= dim < rank:
-        raise ValueError(
-            f"{where}: dim must be in [{-rank}, {rank - 1}] for a {x.ndim}-D input of shape "
-            f"{x.shape}, got dim={dim}"
-        )
-    return dim % rank
+class Softmax(_Activation):
+    """softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ   along ``dim`` (required)
 
-
-def _check_dim_arg(name: str, dim) -> int:
-    if dim is None:
-        raise ValueError(
-            f"{name}: dim=None is not supported; pass the dimension to normalise, e.g. "
-            f"{name}(dim=1) for (N, C) scores. torch's implicit dim (0 for 0-, 1- and 3-D input, "
-            f"1 otherwise) is deprecated and picks the batch dimension of 3-D input."
-        )
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__}")
-    return int(dim)
-
-
-class Softmax(Module):
-    """softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ   along ``dim``
-
-    x: (*) -> out: (*)                   twin: torch_ref/activations.py (torch.nn.Softmax)
-
-    Backward, a Jacobian-vector product (the Jacobian diag(s) − s sᵀ is never built):
-        ∂L/∂x = g ⊙ s − s (Σⱼ gⱼ sⱼ)            g = ∂L/∂out, s = softmax(x)
-    Under g = all ones (what ``out.sum().backward()`` feeds) this is exactly 0, which is why the
-    parity tests use a random g.
-
-    Stable: x − max(x) ≤ 0 before exp, so nothing overflows and the largest term is e⁰ = 1.
-
-    ``dim`` is required: torch's ``dim=None`` (an implicit, deprecated choice that warns and
-    picks dim 0 for 3-D input) is refused with a ValueError here.
+    x: (*) -> out: (*). Stable: x − max(x) ≤ 0 before exp.
     """
 
     def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = _check_dim_arg("Softmax", dim)
+        self.dim = check.module_dim("Softmax", dim)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        check_input(repr(self), x)
-        axis = _check_dim(repr(self), self.dim, x)
-        z = x.reshape(1) if x.ndim == 0 else x            # a 0-d input is one class: softmax 1
-        with np.errstate(invalid="ignore", over="ignore"):  # +inf − inf is NaN; a spread beyond
-                                                            # the float range gives −inf: as torch
-            e = np.exp(z - z.max(axis=axis, keepdims=True))
-        self.out = (e / e.sum(axis=axis, keepdims=True)).reshape(x.shape)
-        return self.out
+        check.half_input(self, x)
+        axis = check.dim(self, self.dim, x)
+        z = widen(x.reshape(1) if x.ndim == 0 else x)  # 0-d: 1
+        # inf − inf: NaN; x − max overflows to −inf: as torch
+        with np.errstate(invalid="ignore", over="ignore"):
+            e = np.exp(z - top(z, axis))
+        out = e / e.sum(axis=axis, keepdims=True)
+        self.cache = narrow(out.reshape(x.shape), x)
+        return self.cache
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        s = self.out.reshape(1) if self.out.ndim == 0 else self.out
-        g = grad_out.reshape(s.shape)
-        axis = self.dim % s.ndim
-        grad_x = s * (g - (g * s).sum(axis=axis, keepdims=True))   # ∂L/∂x = g⊙s − s Σ g⊙s
-        return grad_x.reshape(self.out.shape)
+        out = check.cached(self)
+        s = widen(out.reshape(1) if out.ndim == 0 else out)
+        g = widen(grad_out).reshape(s.shape)
+        gs = (g * s).sum(axis=self.dim % s.ndim, keepdims=True)
+        grad_x = s * (g - gs)          # s ⊙ g − s Σⱼ gⱼ sⱼ
+        return narrow(grad_x.reshape(out.shape), out)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_Activation):
     """log_softmax(x)ᵢ = xᵢ − log Σⱼ eˣʲ   along ``dim``
 
-    x: (*) -> out: (*)                   twin: torch_ref/activations.py (torch.nn.LogSoftmax)
-
-    Backward: ∂L/∂x = g − softmax(x) Σⱼ gⱼ, with softmax(x) = e^out from the saved output.
-
-    Computed as (x − m) − log Σⱼ e^(xⱼ − m) with m = max(x): the log-sum-exp trick, so it is
-    finite for any finite x. ``np.log(softmax(x))`` is not: softmax underflows to 0 for a
-    score 104 below the largest (float32), and log 0 = −inf.
-
-    ``dim`` is required, as in ``Softmax``.
+    x: (*) -> out: (*). Log-sum-exp: finite for any finite x.
     """
 
     def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = _check_dim_arg("LogSoftmax", dim)
+        self.dim = check.module_dim("LogSoftmax", dim)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        check_input(repr(self), x)
-        axis = _check_dim(repr(self), self.dim, x)
-        z = x.reshape(1) if x.ndim == 0 else x
-        with np.errstate(invalid="ignore", over="ignore"):  # +inf − inf is NaN; a spread beyond
-                                                            # the float range gives −inf: as torch
-            shifted = z - z.max(axis=axis, keepdims=True)
-        self.out = (shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))).reshape(x.shape)
-        return self.out
+        check.half_input(self, x)
+        axis = check.dim(self, self.dim, x)
+        z = widen(x.reshape(1) if x.ndim == 0 else x)  # 0-d: 1
+        # inf − inf: NaN; x − max overflows to −inf: as torch
+        with np.errstate(invalid="ignore", over="ignore"):
+            shifted = z - top(z, axis)
+        total = np.exp(shifted).sum(axis=axis, keepdims=True)
+        if axis == z.ndim - 1:  # torch's last-dim kernel rounds
+            total = narrow(total, x)    # Σ and log Σ to float16
+        with np.errstate(divide="ignore"):   # an empty dim: Σ = 0
+            out = (shifted - np.log(total)).reshape(x.shape)
+        self.cache = narrow(out, x)
+        return self.cache
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        out = self.out.reshape(1) if self.out.ndim == 0 else self.out
-        g = grad_out.reshape(out.shape)
-        axis = self.dim % out.ndim
-        grad_x = g - np.exp(out) * g.sum(axis=axis, keepdims=True)  # ∂L/∂x = g − softmax Σ g
-        return grad_x.reshape(self.out.shape)
+        out = check.cached(self)
+        log_s = widen(out.reshape(1) if out.ndim == 0 else out)
+        g = widen(grad_out).reshape(log_s.shape)
+        total = g.sum(axis=self.dim % log_s.ndim, keepdims=True)
+        grad_x = g - np.exp(log_s) * total     # g − s Σⱼ gⱼ
+        return narrow(grad_x.reshape(out.shape), out)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class Step(Module):
-    """step(x) = 1 if x ≥ 0 else 0          the perceptron's activation (Heaviside, H(0) = 1)
+class Step(_Activation):
+    """step(x) = 1 if x ≥ 0 else 0     Heaviside, H(0) = 1
 
-    x: (*) -> out: (*) of 0s and 1s       twin: torch_ref/activations.py (torch.heaviside)
-
-    Forward only. Its derivative is 0 everywhere except at 0, where it does not exist, so a
-    backward would pass back zeros and teach nothing; the perceptron learning rule
-    w ← w + η (y − ŷ) x needs no gradient. ``backward`` raises instead of returning zeros.
-    NaN gives 0, as torch.heaviside does (NaN ≥ 0 is false).
+    x: (*) -> out: (*) of 0s and 1s; NaN gives 0, as torch.
+    The perceptron's activation: forward only.
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        check_input("Step", x)
+        check.half_input("Step", x)
         return (x >= 0).astype(x.dtype)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         raise RuntimeError(
-            "Step.backward: the step function has no useful gradient (its derivative is 0 "
-            "almost everywhere and undefined at 0), so backpropagation through it learns "
-            "nothing. The perceptron learning rule w ← w + η (y − ŷ) x does not use one; for a "
-            "trainable network use a smooth activation such as Sigmoid."
-        )
+            "Step.backward: the step function has no useful "
+            "gradient (its derivative is 0 almost everywhere "
+            "and undefined at 0), so backpropagation through it "
+            "learns nothing. The perceptron learning rule "
+            "w ← w + η (y − ŷ) x does not use one; for a "
+            "trainable network use a smooth activation such as "
+            "Sigmoid.")
 
 
-__all__ = ["LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Step", "Tanh"]
+# -- plumbing: empty dimensions, and float16 -----------------
+def top(z: np.ndarray, axis: int) -> np.ndarray:
+    """max along axis, kept; −inf over an empty dimension, so
+    that softmax of nothing is nothing, as torch's."""
+    return z.max(axis=axis, keepdims=True, initial=-np.inf)
+
+
+def widen(a: np.ndarray) -> np.ndarray:
+    """float16 as float32, where torch's CPU kernels compute
+    it; float32 and float64 as they are."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
+def narrow(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Rounded once back to float16 where ``like`` is float16."""
+    if like.dtype != np.float16:
+        return a
+    with np.errstate(over="ignore"):       # ±inf, as torch
+        return a.astype(np.float16)
+
+
+__all__ = ["LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax",
+           "Step", "Tanh"]

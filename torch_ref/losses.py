@@ -1,17 +1,25 @@
-"""Loss functions.                              twin: scratch/losses.py
+"""Loss functions.
 
-loss = criterion(input, target): a 0-d tensor for reduction 'mean' / 'sum', the element losses
-for 'none'. loss.backward() fills input.grad.
+L = criterion(x, target): ℓ for reduction 'none', else 0-d
+(Σᵢ ℓᵢ or Σᵢ ℓᵢ / n); L.backward() fills x.grad.
+
+ℓᵢ = (xᵢ − yᵢ)²,  −wᵢ [yᵢ log xᵢ + (1 − yᵢ) log(1 − xᵢ)], ...
+
+twin: scratch/losses.py
 """
 
 from torch import nn
 
-# torch.nn's losses are the reference itself; autograd derives every backward.
-# Re-exported so that both folders offer the same names.
-MSELoss = nn.MSELoss                       # (x − y)²
-BCELoss = nn.BCELoss                       # −w [y log x + (1 − y) log(1 − x)], logs clamped at −100
-BCEWithLogitsLoss = nn.BCEWithLogitsLoss   # BCELoss(σ(x), y), computed from the logits
-NLLLoss = nn.NLLLoss                       # −w[y] x_y, weighted mean over non-ignored targets
-CrossEntropyLoss = nn.CrossEntropyLoss     # NLLLoss(log_softmax(x)), with label smoothing
+# torch.nn's own losses; autograd
+# derives every backward.
+MSELoss = nn.MSELoss
+# logs clamped at −100, as scratch's
+BCELoss = nn.BCELoss
+# BCELoss(σ(x), y) from the logits
+BCEWithLogitsLoss = nn.BCEWithLogitsLoss
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "MSELoss"]
+
+# TRANSITIONAL: the class losses moved to torch_ref/cross_entropy.py;
+# delete once torch_ref/__init__.py imports them there.
+from torch_ref.cross_entropy import CrossEntropyLoss, NLLLoss  # noqa: E402, F401
