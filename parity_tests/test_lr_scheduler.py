@@ -2,50 +2,28 @@
 
 Rates are Python floats computed by the same formulas in the same order, so the sequences
 must equal torch's exactly (``==``), over at least two periods of each schedule, including
-the momentum (SGD) or β₁ (Adam) that OneCycleLR cycles. Parameter trajectories under each
-scheduler are in test_optim.py; here are the rates, checkpoints and refusals.
+the momentum (SGD, RMSprop) or β₁ (Adam) that OneCycleLR cycles: parity_tests/trajectory.py's
+``lockstep`` checks them after every step. Parameter trajectories under each scheduler are in
+test_optim.py, checkpoints and resuming in test_lr_scheduler_checkpoints.py; here are the
+rates, the argument forms and the refusals.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
-from parity_tests.helpers import assert_close
+from parity_tests.helpers import assert_close, refusal, refusal_tests, stricter
+from parity_tests.trajectory import Side, assert_same_rates, lockstep, rate_pair
 from scratch import lr_scheduler, optim
 from scratch.module import Parameter
 from torch_ref import lr_scheduler as torch_lr_scheduler
 from torch_ref import optim as torch_optim
-
-
-def make_pair(name, kwargs, groups=1):
-    """A scratch optimizer and its torch twin over `groups` one-parameter groups."""
-    lrs = [kwargs.get("lr", 0.1) * (i + 1) for i in range(groups)]
-    params = [Parameter(np.zeros(3)) for _ in range(groups)]
-    torch_params = [nn.Parameter(torch.zeros(3, dtype=torch.float64)) for _ in range(groups)]
-    opt = getattr(optim, name)([{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)],
-                               **kwargs)
-    torch_opt = getattr(torch_optim, name)(
-        [{"params": [p], "lr": lr} for p, lr in zip(torch_params, lrs, strict=True)], **kwargs)
-    for p in params:
-        p.grad = None                 # steps change nothing but are counted, as in torch
-    return opt, torch_opt
-
-
-def assert_same_rates(opt, torch_opt, sched, torch_sched, where):
-    assert sched.get_last_lr() == torch_sched.get_last_lr(), where
-    assert sched.last_epoch == torch_sched.last_epoch, where
-    for group, torch_group in zip(opt.param_groups, torch_opt.param_groups, strict=True):
-        for key in ("lr", "initial_lr", "momentum", "betas", "max_lr", "min_lr"):
-            if key in torch_group:
-                assert group[key] == torch_group[key], (
-                    f"{key} {where}: {group[key]!r} != {torch_group[key]!r}")
-
 
 SEQUENCES = [
     # (id, optimizer, kwargs, groups, scheduler, kwargs, steps)
@@ -72,28 +50,93 @@ SEQUENCES = [
      40),
     ("OneCycle without momentum cycling", "SGD", {"lr": 0.1}, 1, "OneCycleLR",
      {"max_lr": 0.5, "total_steps": 30, "cycle_momentum": False}, 30),
+    ("OneCycle three_phase Adam betas", "Adam", {"lr": 0.01}, 2, "OneCycleLR",
+     {"max_lr": 0.02, "total_steps": 60, "three_phase": True}, 60),
+    ("OneCycle three_phase linear Adam, pct_start=0.5", "Adam", {"lr": 0.01}, 1, "OneCycleLR",
+     {"max_lr": 0.02, "total_steps": 30, "three_phase": True, "pct_start": 0.5,
+      "anneal_strategy": "linear"}, 30),
+    ("OneCycle RMSprop momentum", "RMSprop", {"lr": 0.01}, 1, "OneCycleLR",
+     {"max_lr": 0.05, "total_steps": 50}, 50),
+    ("OneCycle Adagrad, momentum not cycled", "Adagrad", {"lr": 0.01}, 1, "OneCycleLR",
+     {"max_lr": 0.05, "total_steps": 50, "cycle_momentum": False}, 50),
+    ("StepLR on RMSprop, two groups", "RMSprop", {"lr": 0.01, "momentum": 0.5}, 2, "StepLR",
+     {"step_size": 5, "gamma": 0.5}, 20),
 ]
 
 
 @pytest.mark.parametrize(("case", "name", "kwargs", "groups", "sched_name", "sched_kwargs", "steps"),
                          SEQUENCES, ids=[c[0] for c in SEQUENCES])
 def test_rate_sequence_equals_torch(case, name, kwargs, groups, sched_name, sched_kwargs, steps):
-    opt, torch_opt = make_pair(name, kwargs, groups)
+    opt, torch_opt = rate_pair(name, kwargs, groups)
     sched = getattr(lr_scheduler, sched_name)(opt, **sched_kwargs)
     torch_sched = getattr(torch_lr_scheduler, sched_name)(torch_opt, **sched_kwargs)
     assert_same_rates(opt, torch_opt, sched, torch_sched, "after construction")
     assert sched.base_lrs == torch_sched.base_lrs
-    for step in range(1, steps + 1):
+    lockstep(Side(opt, sched), Side(torch_opt, torch_sched), steps)
+
+
+def t64(value):
+    return torch.tensor(value, dtype=torch.float64)
+
+
+FORMS = [
+    # (id, scheduler, scratch kwargs, torch kwargs, optimizer lr for scratch, for torch)
+    ("StepLR gamma int", "StepLR", {"step_size": 3, "gamma": 2}, None, 0.1, 0.1),
+    ("StepLR gamma negative", "StepLR", {"step_size": 3, "gamma": -0.5}, None, 0.1, 0.1),
+    ("StepLR gamma 0-d array", "StepLR", {"step_size": 3, "gamma": np.array(0.5)},
+     {"step_size": 3, "gamma": t64(0.5)}, 0.1, 0.1),
+    ("StepLR step_size NumPy int", "StepLR", {"step_size": np.int64(3)}, None, 0.1, 0.1),
+    ("Cosine eta_min int", "CosineAnnealingLR", {"T_max": 5, "eta_min": 0}, None, 0.1, 0.1),
+    ("StepLR over an array lr", "StepLR", {"step_size": 3, "gamma": 0.5}, None, np.array(0.1), t64(0.1)),
+    ("Cosine over an array lr", "CosineAnnealingLR", {"T_max": 5, "eta_min": 0.01}, None,
+     np.array(0.1), t64(0.1)),
+    ("OneCycle over an array lr", "OneCycleLR", {"max_lr": 0.5, "total_steps": 20}, None,
+     np.array(0.1), t64(0.1)),
+    ("StepLR over a float32 array lr", "StepLR", {"step_size": 2, "gamma": 0.3}, None,
+     np.array(0.1, np.float32), torch.tensor(0.1)),
+    ("OneCycle max_lr 0-d array", "OneCycleLR", {"max_lr": np.array(0.5), "total_steps": 20},
+     {"max_lr": t64(0.5), "total_steps": 20}, 0.1, 0.1),
+]
+
+
+@pytest.mark.parametrize(("case", "sched_name", "kwargs", "torch_kwargs", "lr", "torch_lr"), FORMS,
+                         ids=[f[0] for f in FORMS])
+def test_argument_forms_give_torchs_rates(case, sched_name, kwargs, torch_kwargs, lr, torch_lr):
+    """The same rates, and an array lr stays that array, rewritten in place as torch fills a
+    tensor lr; get_last_lr and base_lrs hold copies."""
+    opt = optim.SGD([Parameter(np.zeros(3))], lr=lr, momentum=0.9)
+    torch_opt = torch_optim.SGD([torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))], lr=torch_lr,
+                                momentum=0.9)
+    sched = getattr(lr_scheduler, sched_name)(opt, **kwargs)
+    torch_sched = getattr(torch_lr_scheduler, sched_name)(torch_opt, **(torch_kwargs or kwargs))
+    lockstep(Side(opt, sched), Side(torch_opt, torch_sched), 20)
+    if isinstance(lr, np.ndarray):
+        assert opt.param_groups[0]["lr"] is lr
+        assert sched.get_last_lr()[0] is not lr and sched.base_lrs[0] is not lr
+
+
+@pytest.mark.parametrize(("sched_name", "kwargs"), [("StepLR", {"step_size": 3, "gamma": 0.5}),
+                                                    ("CosineAnnealingLR", {"T_max": 5, "eta_min": 0.01}),
+                                                    ("OneCycleLR", {"max_lr": 0.5, "total_steps": 20})])
+def test_step_with_an_epoch_is_deprecated_and_jumps_like_torch(sched_name, kwargs):
+    """step(epoch) warns, sets last_epoch and takes the closed form where there is one (OneCycleLR
+    has none: its get_lr at that step)."""
+    opt, torch_opt = rate_pair("SGD", {"lr": 0.1, "momentum": 0.9})
+    sched = getattr(lr_scheduler, sched_name)(opt, **kwargs)
+    torch_sched = getattr(torch_lr_scheduler, sched_name)(torch_opt, **kwargs)
+    for epoch in (1, 2, 7, 4, 4, 10, 3):
         opt.step()
         torch_opt.step()
-        sched.step()
-        torch_sched.step()
-        assert_same_rates(opt, torch_opt, sched, torch_sched, f"after step {step}")
+        with pytest.warns(UserWarning, match="deprecated"):
+            sched.step(epoch)
+        with pytest.warns(UserWarning, match="deprecated"):
+            torch_sched.step(epoch)
+        assert_same_rates(opt, torch_opt, sched, torch_sched, f"after step({epoch})")
 
 
 def test_cosine_step_uses_torch_recursion_not_the_closed_form():
     """step() follows the recursive formula; the closed form differs from it in the last bits."""
-    opt, torch_opt = make_pair("SGD", {"lr": 0.1})
+    opt, torch_opt = rate_pair("SGD", {"lr": 0.1})
     sched = lr_scheduler.CosineAnnealingLR(opt, T_max=25, eta_min=0.001)
     torch_sched = torch_lr_scheduler.CosineAnnealingLR(torch_opt, T_max=25, eta_min=0.001)
     recursive, closed = [], []
@@ -114,7 +157,7 @@ def test_cosine_step_uses_torch_recursion_not_the_closed_form():
 
 
 def test_step_lr_recursion_equals_closed_form():
-    opt, _ = make_pair("SGD", {"lr": 0.1})
+    opt, _ = rate_pair("SGD", {"lr": 0.1})
     sched = lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
     for _ in range(12):
         opt.step()
@@ -123,149 +166,46 @@ def test_step_lr_recursion_equals_closed_form():
     assert sched.get_last_lr() == [0.1 * 0.5**4]
 
 
-# -- checkpoints ------------------------------------------------------------------------
-def quadratic_grad(param, curvature, target):
-    """∂/∂θ of ½ Σ c ⊙ (θ − θ*)²: a gradient that changes as θ moves."""
-    param.grad = curvature * (param.data - target)
+@pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR", "OneCycleLR"])
+def test_signatures_are_torchs(name):
+    def described(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
+
+    assert described(getattr(lr_scheduler, name)) == described(getattr(torch_lr_scheduler, name))
 
 
-ROUND_TRIPS = [
-    ("SGD", {"lr": 0.05, "momentum": 0.9}, "StepLR", {"step_size": 20, "gamma": 0.5}),
-    ("Adam", {"lr": 0.05}, "StepLR", {"step_size": 20, "gamma": 0.5}),
-    ("SGD", {"lr": 0.05, "momentum": 0.9}, "CosineAnnealingLR", {"T_max": 30, "eta_min": 0.001}),
-    ("Adam", {"lr": 0.05, "amsgrad": True}, "CosineAnnealingLR", {"T_max": 30}),
-    ("SGD", {"lr": 0.05, "momentum": 0.9}, "OneCycleLR", {"max_lr": 0.2, "total_steps": 150}),
-    ("Adam", {"lr": 0.05}, "OneCycleLR", {"max_lr": 0.1, "total_steps": 150, "three_phase": True}),
-]
+def test_initial_lr_is_recorded_in_the_groups():
+    opt, torch_opt = rate_pair("Adam", {"lr": 0.01}, groups=2)
+    sched = lr_scheduler.CosineAnnealingLR(opt, T_max=5)
+    torch_sched = torch_lr_scheduler.CosineAnnealingLR(torch_opt, T_max=5)
+    assert [g["initial_lr"] for g in opt.param_groups] == [g["initial_lr"] for g in torch_opt.param_groups]
+    assert sched.last_epoch == torch_sched.last_epoch == 0
+    assert sched.get_last_lr() == torch_sched.get_last_lr() == [0.01, 0.02]
+    assert_close(np.array(sched.base_lrs), np.array(torch_sched.base_lrs), "base_lrs")
 
 
-def run(opt, sched, param, curvature, target, steps):
-    rates = []
-    for _ in range(steps):
-        quadratic_grad(param, curvature, target)
-        opt.step()
+def test_scheduler_before_optimizer_warns_like_torch():
+    opt, torch_opt = rate_pair("SGD", {"lr": 0.1})
+    sched = lr_scheduler.StepLR(opt, step_size=2)
+    torch_sched = torch_lr_scheduler.StepLR(torch_opt, step_size=2)
+    with pytest.warns(UserWarning, match="before `?optimizer.step"):
         sched.step()
-        group = opt.param_groups[0]
-        rates.append([*sched.get_last_lr(), group.get("momentum"), group.get("betas")])
-    return rates
-
-
-@pytest.mark.parametrize(("name", "kwargs", "sched_name", "sched_kwargs"), ROUND_TRIPS,
-                         ids=[f"{r[2]}-{r[0]}" for r in ROUND_TRIPS])
-def test_checkpoint_round_trip(name, kwargs, sched_name, sched_kwargs, rng):
-    """Stop at step 50, save optimizer and scheduler, restore into fresh objects, go on:
-    the same parameters and rates as the uninterrupted run, bit for bit."""
-    curvature = rng.uniform(0.5, 2.0, (4, 3))
-    target = rng.standard_normal((4, 3))
-    start = rng.standard_normal((4, 3))
-
-    param = Parameter(start)
-    opt = getattr(optim, name)([param], **kwargs)
-    sched = getattr(lr_scheduler, sched_name)(opt, **sched_kwargs)
-    rates = run(opt, sched, param, curvature, target, 50)
-    checkpoint = {"param": param.data.copy(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict()}
-    rates += run(opt, sched, param, curvature, target, 100)       # the checkpoint must not follow
-
-    fresh = Parameter(checkpoint["param"])
-    fresh_opt = getattr(optim, name)([fresh], **kwargs)
-    fresh_sched = getattr(lr_scheduler, sched_name)(fresh_opt, **sched_kwargs)   # scheduler first,
-    fresh_opt.load_state_dict(checkpoint["optimizer"])                             # then the state
-    fresh_sched.load_state_dict(checkpoint["scheduler"])
-    resumed = run(fresh_opt, fresh_sched, fresh, curvature, target, 100)
-    assert resumed == rates[50:]
-    np.testing.assert_array_equal(fresh.data, param.data)
-
-
-@pytest.mark.parametrize(("name", "kwargs", "sched_name", "sched_kwargs"), ROUND_TRIPS,
-                         ids=[f"{r[2]}-{r[0]}" for r in ROUND_TRIPS])
-def test_state_dict_matches_torch_and_loads_across(name, kwargs, sched_name, sched_kwargs):
-    """torch's keys and values; torch's scheduler state resumes the scratch scheduler exactly."""
-    opt, torch_opt = make_pair(name, kwargs)
-    sched = getattr(lr_scheduler, sched_name)(opt, **sched_kwargs)
-    torch_sched = getattr(torch_lr_scheduler, sched_name)(torch_opt, **sched_kwargs)
-    for _ in range(40):
-        opt.step()
-        torch_opt.step()
-        sched.step()
+    with pytest.warns(UserWarning, match="before `optimizer.step"):
         torch_sched.step()
-    ours, theirs = sched.state_dict(), torch_sched.state_dict()
-    assert set(theirs) - set(ours) <= {"_get_lr_called_within_step"}
-    assert set(ours) <= set(theirs)
-    for key, value in ours.items():
-        assert value == theirs[key], f"{key}: {value!r} != {theirs[key]!r}"
-
-    resumed_opt, _ = make_pair(name, kwargs)
-    resumed = getattr(lr_scheduler, sched_name)(resumed_opt, **sched_kwargs)
-    resumed_opt.load_state_dict(torch_opt.state_dict())
-    resumed.load_state_dict(torch_sched.state_dict())
-    for step in range(40):
-        resumed_opt.step()
-        torch_opt.step()
-        resumed.step()
-        torch_sched.step()
-        assert_same_rates(resumed_opt, torch_opt, resumed, torch_sched, f"{step} steps after loading")
-
-
-def test_resume_with_last_epoch_like_torch():
-    """last_epoch ≥ 0 needs initial_lr in the groups and continues from the groups' rates."""
-    opt, torch_opt = make_pair("SGD", {"lr": 0.1})
-    for group in (*opt.param_groups, *torch_opt.param_groups):
-        group["initial_lr"] = 0.2
-    sched = lr_scheduler.StepLR(opt, step_size=4, gamma=0.5, last_epoch=6)
-    torch_sched = torch_lr_scheduler.StepLR(torch_opt, step_size=4, gamma=0.5, last_epoch=6)
-    assert sched.base_lrs == torch_sched.base_lrs == [0.2]
-    for step in range(10):
-        assert_same_rates(opt, torch_opt, sched, torch_sched, f"step {step}")
-        opt.step()
-        torch_opt.step()
-        sched.step()
-        torch_sched.step()
-
-
-@pytest.mark.parametrize("name", ["SGD", "Adam"])
-def test_one_cycle_rebuilt_at_last_epoch_continues_the_schedule(name):
-    """A resumed run may rebuild OneCycleLR at last_epoch = steps done − 1 over an optimizer
-    restored from its checkpoint (train.py does): the rest of the schedule, as torch's."""
-    kwargs = {"lr": 0.1, "momentum": 0.9} if name == "SGD" else {"lr": 0.01}
-    opt, _ = make_pair(name, kwargs)
-    sched = lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=60)
-    for _ in range(20):
+    opt, _ = rate_pair("SGD", {"lr": 0.1})
+    sched = lr_scheduler.StepLR(opt, step_size=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # the right order warns of nothing
         opt.step()
         sched.step()
-    checkpoint = opt.state_dict()
-    uninterrupted = []
-    for _ in range(40):
-        opt.step()
-        sched.step()
-        uninterrupted.append(sched.get_last_lr())
-
-    resumed_opt, resumed_torch_opt = make_pair(name, kwargs)
-    resumed_opt.load_state_dict(checkpoint)
-    resumed_torch_opt.load_state_dict(checkpoint)        # no tensors in it: no state yet
-    resumed = lr_scheduler.OneCycleLR(resumed_opt, max_lr=0.5, total_steps=60, last_epoch=19)
-    resumed_torch = torch_lr_scheduler.OneCycleLR(resumed_torch_opt, max_lr=0.5, total_steps=60,
-                                                  last_epoch=19)
-    assert_same_rates(resumed_opt, resumed_torch_opt, resumed, resumed_torch, "after rebuilding")
-    for step in range(40):
-        resumed_opt.step()
-        resumed_torch_opt.step()
-        resumed.step()
-        resumed_torch.step()
-        assert_same_rates(resumed_opt, resumed_torch_opt, resumed, resumed_torch, f"step {step + 21}")
-        assert resumed.get_last_lr() == uninterrupted[step]
 
 
 # -- what both refuse ---------------------------------------------------------------------
 def test_one_cycle_refuses_a_step_past_total_steps_like_torch():
-    opt, torch_opt = make_pair("SGD", {"lr": 0.1, "momentum": 0.9})
+    opt, torch_opt = rate_pair("SGD", {"lr": 0.1, "momentum": 0.9})
     sched = lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=10)
     torch_sched = torch_lr_scheduler.OneCycleLR(torch_opt, max_lr=0.5, total_steps=10)
-    for _ in range(10):                            # total_steps steps after construction: fine
-        opt.step()
-        torch_opt.step()
-        sched.step()
-        torch_sched.step()
-    assert_same_rates(opt, torch_opt, sched, torch_sched, "after total_steps steps")
+    lockstep(Side(opt, sched), Side(torch_opt, torch_sched), 10)   # total_steps steps: fine
     with pytest.raises(ValueError, match="tried to step 11 times, but total_steps is 10"):
         sched.step()
     with pytest.raises(ValueError, match="Tried to step 11 times"):
@@ -284,21 +224,23 @@ BAD_ONE_CYCLE = [
     ({"total_steps": 10, "anneal_strategy": "exp"}, "anneal_strategy"),
     ({"total_steps": 10, "max_lr": [0.1, 0.2]}, "max_lr has 2 values"),
     ({"total_steps": 10, "base_momentum": [0.8, 0.85]}, "base_momentum has 2 values"),
+    ({"total_steps": np.int64(10)}, "total_steps"),                     # torch: isinstance(…, int)
 ]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), BAD_ONE_CYCLE)
 def test_one_cycle_bad_arguments_are_refused_like_torch(kwargs, message):
     kwargs = {"max_lr": 0.5, **kwargs}
-    opt, torch_opt = make_pair("SGD", {"lr": 0.1, "momentum": 0.9})
+    opt, torch_opt = rate_pair("SGD", {"lr": 0.1, "momentum": 0.9})
     with pytest.raises(ValueError, match=message):
         lr_scheduler.OneCycleLR(opt, **kwargs)
     with pytest.raises(ValueError):
         torch_lr_scheduler.OneCycleLR(torch_opt, **kwargs)
 
 
-def test_one_cycle_momentum_needs_an_optimizer_with_momentum_like_torch():
-    opt, torch_opt = make_pair("Adadelta", {"lr": 1.0})
+@pytest.mark.parametrize("name", ["Adadelta", "Adagrad"])
+def test_one_cycle_momentum_needs_an_optimizer_with_momentum_like_torch(name):
+    opt, torch_opt = rate_pair(name, {"lr": 1.0})
     with pytest.raises(ValueError, match="cycle_momentum needs an optimizer with momentum or betas"):
         lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
     with pytest.raises(ValueError):
@@ -311,42 +253,91 @@ def test_one_cycle_momentum_needs_an_optimizer_with_momentum_like_torch():
                                                     ("CosineAnnealingLR", {"T_max": 3}),
                                                     ("OneCycleLR", {"max_lr": 0.1, "total_steps": 3})])
 def test_schedulers_refuse_the_other_twins_optimizer(sched_name, kwargs):
-    opt, torch_opt = make_pair("SGD", {"lr": 0.1})
+    opt, torch_opt = rate_pair("SGD", {"lr": 0.1})
     with pytest.raises(TypeError, match=r"must be a scratch\.optim Optimizer, got SGD"):
         getattr(lr_scheduler, sched_name)(torch_opt, **kwargs)
     with pytest.raises(TypeError):
         getattr(torch_lr_scheduler, sched_name)(opt, **kwargs)
 
 
-def test_resume_without_initial_lr_is_refused_like_torch():
-    opt, torch_opt = make_pair("SGD", {"lr": 0.1})
-    with pytest.raises(KeyError, match="initial_lr"):
-        lr_scheduler.StepLR(opt, step_size=3, last_epoch=5)
-    with pytest.raises(KeyError):
-        torch_lr_scheduler.StepLR(torch_opt, step_size=3, last_epoch=5)
+def ours():
+    return optim.SGD([Parameter(np.zeros(2, dtype=np.float32))], lr=0.1, momentum=0.9)
 
 
-def test_scheduler_before_optimizer_warns_like_torch():
-    opt, torch_opt = make_pair("SGD", {"lr": 0.1})
-    sched = lr_scheduler.StepLR(opt, step_size=2)
-    torch_sched = torch_lr_scheduler.StepLR(torch_opt, step_size=2)
-    with pytest.warns(UserWarning, match="before `?optimizer.step"):
-        sched.step()
-    with pytest.warns(UserWarning, match="before `optimizer.step"):
-        torch_sched.step()
-    opt, _ = make_pair("SGD", {"lr": 0.1})
-    sched = lr_scheduler.StepLR(opt, step_size=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")             # the right order warns of nothing
-        opt.step()
-        sched.step()
+def theirs():
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1, momentum=0.9)
 
 
-def test_initial_lr_is_recorded_in_the_groups():
-    opt, torch_opt = make_pair("Adam", {"lr": 0.01}, groups=2)
-    sched = lr_scheduler.CosineAnnealingLR(opt, T_max=5)
-    torch_sched = torch_lr_scheduler.CosineAnnealingLR(torch_opt, T_max=5)
-    assert [g["initial_lr"] for g in opt.param_groups] == [g["initial_lr"] for g in torch_opt.param_groups]
-    assert sched.last_epoch == torch_sched.last_epoch == 0
-    assert sched.get_last_lr() == torch_sched.get_last_lr() == [0.01, 0.02]
-    assert_close(np.array(sched.base_lrs), np.array(torch_sched.base_lrs), "base_lrs")
+def run_schedule(scheduler, steps: int = 3):
+    """A few epochs: optimizer.step() then scheduler.step(), as both libraries ask."""
+    for _ in range(steps):
+        scheduler.optimizer.step()
+        scheduler.step()
+
+
+S, T = lr_scheduler, torch.optim.lr_scheduler
+REFUSED = [
+    # moved from test_reliability.py (torch refuses the first two at the first step)
+    refusal("StepLR-step_size-0", lambda: run_schedule(S.StepLR(ours(), step_size=0)),
+            lambda: run_schedule(T.StepLR(theirs(), step_size=0)),
+            ValueError, "StepLR: step_size must be a positive int", "got 0"),
+    refusal("CosineAnnealingLR-T_max-0", lambda: run_schedule(S.CosineAnnealingLR(ours(), T_max=0)),
+            lambda: run_schedule(T.CosineAnnealingLR(theirs(), T_max=0)),
+            ValueError, "CosineAnnealingLR: T_max must be a positive int", "got 0"),
+    refusal("OneCycleLR-total_steps-0", lambda: S.OneCycleLR(ours(), max_lr=0.1, total_steps=0),
+            lambda: T.OneCycleLR(theirs(), max_lr=0.1, total_steps=0),
+            ValueError, "OneCycleLR: total_steps must be a positive int", "got 0"),
+    refusal("OneCycleLR-negative-epochs",
+            lambda: S.OneCycleLR(ours(), max_lr=0.1, epochs=-1, steps_per_epoch=10),
+            lambda: T.OneCycleLR(theirs(), max_lr=0.1, epochs=-1, steps_per_epoch=10),
+            ValueError, "OneCycleLR: epochs must be a positive int", "got -1"),
+    refusal("OneCycleLR-no-length", lambda: S.OneCycleLR(ours(), max_lr=0.1),
+            lambda: T.OneCycleLR(theirs(), max_lr=0.1),
+            ValueError, "OneCycleLR: give total_steps, or both epochs and steps_per_epoch"),
+    refusal("OneCycleLR-pct_start-above-1",
+            lambda: S.OneCycleLR(ours(), max_lr=0.1, total_steps=10, pct_start=1.5),
+            lambda: T.OneCycleLR(theirs(), max_lr=0.1, total_steps=10, pct_start=1.5),
+            ValueError, "OneCycleLR: pct_start must be a float in [0, 1]", "got 1.5"),
+    refusal("OneCycleLR-unknown-anneal",
+            lambda: S.OneCycleLR(ours(), max_lr=0.1, total_steps=10, anneal_strategy="exp"),
+            lambda: T.OneCycleLR(theirs(), max_lr=0.1, total_steps=10, anneal_strategy="exp"),
+            ValueError, "OneCycleLR: anneal_strategy must be 'cos' or 'linear'", "got 'exp'"),
+    refusal("OneCycleLR-optimizer-without-momentum",
+            lambda: S.OneCycleLR(optim.Adadelta([Parameter(np.zeros(2))]), max_lr=0.1, total_steps=10),
+            lambda: T.OneCycleLR(torch.optim.Adadelta([torch.nn.Parameter(torch.zeros(2))]), max_lr=0.1,
+                                 total_steps=10),
+            ValueError,
+            "OneCycleLR: cycle_momentum needs an optimizer with momentum or betas", "got Adadelta"),
+    refusal("OneCycleLR-stepped-past-the-end",
+            lambda: run_schedule(S.OneCycleLR(ours(), max_lr=0.1, total_steps=2)),
+            lambda: run_schedule(T.OneCycleLR(theirs(), max_lr=0.1, total_steps=2)),
+            ValueError, "OneCycleLR: tried to step 3 times, but total_steps is 2"),
+    refusal("StepLR-not-an-optimizer", lambda: S.StepLR(object(), step_size=2),
+            lambda: T.StepLR(object(), step_size=2),
+            TypeError, "StepLR: optimizer must be a scratch.optim Optimizer", "got object"),
+    # numbers torch multiplies by at the first decay step, refused here when built
+    refusal("StepLR-gamma-str", lambda: S.StepLR(ours(), step_size=1, gamma="0.5"),
+            lambda: run_schedule(T.StepLR(theirs(), step_size=1, gamma="0.5")),
+            TypeError, "StepLR: gamma must be a number", "got '0.5'"),
+    refusal("CosineAnnealingLR-eta_min-str", lambda: S.CosineAnnealingLR(ours(), T_max=5, eta_min="0"),
+            lambda: run_schedule(T.CosineAnnealingLR(theirs(), T_max=5, eta_min="0")),
+            TypeError, "CosineAnnealingLR: eta_min must be a number", "got '0'"),
+]
+test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED)
+
+STRICTER = [
+    # torch's StepLR and CosineAnnealingLR check nothing: a float or negative period still runs
+    stricter("StepLR-step_size-float", lambda: S.StepLR(ours(), step_size=2.5),
+             lambda: run_schedule(T.StepLR(theirs(), step_size=2.5), 6),
+             ValueError, "StepLR: step_size must be a positive int", "got 2.5"),
+    stricter("StepLR-step_size-negative", lambda: S.StepLR(ours(), step_size=-1),
+             lambda: run_schedule(T.StepLR(theirs(), step_size=-1), 6),
+             ValueError, "StepLR: step_size must be a positive int", "got -1"),
+    stricter("StepLR-step_size-bool", lambda: S.StepLR(ours(), step_size=True),
+             lambda: run_schedule(T.StepLR(theirs(), step_size=True), 6),
+             ValueError, "StepLR: step_size must be a positive int", "got True"),
+    stricter("CosineAnnealingLR-T_max-float", lambda: S.CosineAnnealingLR(ours(), T_max=2.5),
+             lambda: run_schedule(T.CosineAnnealingLR(theirs(), T_max=2.5), 6),
+             ValueError, "CosineAnnealingLR: T_max must be a positive int", "got 2.5"),
+]
+test_scratch_stricter, test_torch_accepts = refusal_tests(STRICTER)

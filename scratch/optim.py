@@ -1,339 +1,115 @@
 """Optimizers: how parameters move once backward has filled their gradients.
 
-twin: torch_ref/optim.py (torch.optim)
-
     model.zero_grad()                     # or optimizer.zero_grad()
-    out = model(x)
-    loss = criterion(out, target)
-    model.backward(criterion.backward())  # fills every param.grad with ∂L/∂θ
-    optimizer.step()                      # θ ← θ − lr · (a direction built from the gradients)
+    loss = criterion(model(x), target)
+    model.backward(criterion.backward())  # every param.grad = ∂L/∂θ
+    optimizer.step()                      # θ ← θ − lr · (a direction)
 
-Every optimizer here follows torch.optim step for step: the same arguments and defaults, the
-same per-group hyper-parameters (``param_groups``), the same per-parameter buffers
-(``state``), the same checkpoint layout (``state_dict``), the same refusals of bad
-hyper-parameters, and the same arithmetic in the same order, so a trajectory agrees with
-torch's to float64 rounding over hundreds of steps.
+Each is torch.optim's algorithm: the same arguments, param_groups,
+state buffers (checkpoints convert one to one), refusals, and
+arithmetic in torch's order, in place on param.data. The base class
+Optimizer is in scratch/_optimizer.py.
 
-Two rules of the house: updates happen in place on ``param.data``, so the arrays the model
-holds stay the ones being trained; and float32 parameters stay float32 (hyper-parameters are
-read as Python floats, which NumPy does not let widen a float32 array).
-
-Where the tutorials go wrong: their ``SGD.update(weights, gradients)`` *returns* new weights
-(``weights - lr * gradients``) instead of updating in place, so the caller must rebind every
-weight array by hand and any other reference to the old array (the layer's own) silently
-keeps the stale values. Their Adam keeps a single ``m`` and ``v`` array, so it needs one
-optimizer object per weight array. Its arithmetic is torch's; see ``Adam``.
+twin: torch_ref/optim.py (torch.optim)
+story: docs/optim.md (torch's momentum is not the textbook's; the
+tutorials' Adam; weight decay, coupled and decoupled)
 """
 
 from __future__ import annotations
 
-import copy
-import numbers
-import warnings
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from itertools import chain
-from typing import Any
-
 import numpy as np
 
-from scratch.module import Module, Parameter, _to_numpy
-
-
-class Optimizer:
-    """Base class: parameter groups, per-parameter state, ``zero_grad``, ``step``, checkpoints.
-
-    twin: torch.optim.Optimizer
-
-    ``params``: an iterable of Parameters (one group), of ``(name, Parameter)`` pairs as
-    ``model.named_parameters()`` yields them, or a list of dicts ``{"params": [...], **options}``
-    whose options override ``defaults`` for that group (a smaller lr for the biases, say).
-
-    ``step()`` visits every parameter that has a gradient and calls the subclass's
-    ``_update(param, group)``: torch's ``_single_tensor_*`` functions, one parameter at a time.
-    ``state[param]`` holds that parameter's buffers (momentum, Adam's moments: arrays of the
-    parameter's shape and dtype; Adam's step counter), created on its first step, as torch's.
-    """
-
-    def __init__(self, params: Iterable, defaults: dict[str, Any]):
-        self.defaults = defaults
-        self.state: defaultdict[Parameter, dict[str, np.ndarray]] = defaultdict(dict)
-        self.param_groups: list[dict[str, Any]] = []
-        name = type(self).__name__
-        if isinstance(params, (Parameter, Module)):
-            raise TypeError(
-                f"{name}: params must be an iterable of Parameters or of dicts, got a "
-                f"{type(params).__name__} (pass model.parameters())"
-            )
-        param_groups = list(params)
-        if len(param_groups) == 0:
-            raise ValueError(f"{name}: got an empty parameter list")
-        if not isinstance(param_groups[0], dict):
-            param_groups = [{"params": param_groups}]
-        for group in param_groups:
-            self.add_param_group(group)
-
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group; options it leaves out take the optimizer's defaults."""
-        name = type(self).__name__
-        if not isinstance(param_group, dict):
-            raise TypeError(f"{name}: a parameter group must be a dict, got {type(param_group).__name__}")
-        group = dict(param_group)               # a copy: the caller's dict stays theirs
-        params = group["params"]
-        if isinstance(params, Parameter):
-            params = [params]
-        elif isinstance(params, set):
-            raise TypeError(f"{name}: params must be an ordered collection (a list), not a set")
-        params = list(params)
-        named = [p for p in params if isinstance(p, tuple)]
-        if named:
-            if len(named) != len(params):
-                raise ValueError(f"{name}: give all parameters with names or none")
-            group["param_names"] = [n for n, _ in params]
-            params = [p for _, p in params]
-        for p in params:
-            if not isinstance(p, Parameter):
-                raise TypeError(f"{name}: can only optimize Parameters, got {type(p).__name__}")
-        group["params"] = params
-        for key, default in self.defaults.items():
-            group.setdefault(key, default)
-        if len(params) != len(set(params)):
-            warnings.warn(f"{name}: a parameter group holds the same parameter twice; "
-                          "it will be stepped twice", UserWarning, stacklevel=3)
-        for other in self.param_groups:
-            if ("param_names" in other) != ("param_names" in group):
-                raise ValueError(f"{name}: give every parameter group with names or none")
-            if not set(other["params"]).isdisjoint(params):
-                raise ValueError(f"{name}: some parameters appear in more than one parameter group")
-        self.param_groups.append(group)
-
-    def zero_grad(self) -> None:
-        """Set every gradient to zeros.
-
-        torch's default ``zero_grad(set_to_none=True)`` leaves ``.grad`` as None instead. Here
-        backward *adds* into ``.grad``, so it stays an array. The one visible difference: after
-        torch's zero_grad a parameter that receives no gradient is skipped by ``step()``, while
-        here it is stepped with a zero gradient (still decayed by weight_decay, still carried by
-        momentum). Set ``param.grad = None`` to skip a parameter, as torch does.
-        """
-        for group in self.param_groups:
-            for param in group["params"]:
-                param.grad = np.zeros_like(param.data)
-
-    def step(self, closure: Callable[[], float] | None = None):
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:          # torch skips parameters without a gradient
-                    self._update(param, group)
-        self._opt_called = True                     # a scheduler stepped before us warns, as torch's
-        return loss
-
-    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement _update")
-
-    # -- checkpoints --------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        """torch's checkpoint layout, with NumPy arrays where torch has tensors::
-
-            {"state": {0: {"momentum_buffer": array}, 1: {...}},
-             "param_groups": [{"lr": 0.01, "momentum": 0.9, ..., "params": [0, 1]}]}
-
-        A parameter is named by its position, counted through the groups in order, so the
-        checkpoint loads into any optimizer built the same way over the same parameters: a
-        fresh scratch one, or torch's once the arrays become tensors. Arrays are copies
-        (torch's are references), so the checkpoint does not change as training goes on.
-        """
-        index: dict[int, int] = {}
-        start = 0
-        param_groups = []
-        for group in self.param_groups:
-            packed = copy.deepcopy({k: v for k, v in group.items() if k != "params"})
-            index.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index})
-            packed["params"] = [index[id(p)] for p in group["params"]]
-            start += len(packed["params"])
-            param_groups.append(packed)
-        state = {index[id(param)]: {k: np.array(v, copy=True) for k, v in buffers.items()}
-                 for param, buffers in self.state.items()}
-        return {"state": state, "param_groups": param_groups}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a checkpoint from ``state_dict()`` (scratch's, or torch's: tensors are read
-        as arrays). Buffers take each parameter's dtype; hyper-parameters come from the
-        checkpoint, so load it *after* building a scheduler, which rewrites ``lr``.
-        """
-        name = type(self).__name__
-        saved_groups = copy.deepcopy(state_dict["param_groups"])
-        if len(saved_groups) != len(self.param_groups):
-            raise ValueError(
-                f"{name}.load_state_dict: the checkpoint has {len(saved_groups)} parameter "
-                f"groups, this optimizer {len(self.param_groups)}"
-            )
-        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
-            if len(group["params"]) != len(saved["params"]):
-                raise ValueError(
-                    f"{name}.load_state_dict: parameter group {i} holds {len(saved['params'])} "
-                    f"parameters in the checkpoint, {len(group['params'])} here"
-                )
-        params = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
-                          chain.from_iterable(g["params"] for g in self.param_groups), strict=True))
-        state: defaultdict[Parameter, dict[str, np.ndarray]] = defaultdict(dict)
-        for key, buffers in state_dict["state"].items():
-            if key not in params:
-                raise ValueError(f"{name}.load_state_dict: state for parameter {key!r}, "
-                                 f"which no parameter group lists")
-            param = params[key]
-            for buffer_name, value in buffers.items():
-                value = np.array(_to_numpy(value), copy=True)
-                if buffer_name != "step" and np.issubdtype(value.dtype, np.floating):
-                    value = value.astype(param.dtype)        # torch keeps "step" as saved, too
-                state[param][buffer_name] = value
-        for group, saved in zip(self.param_groups, saved_groups, strict=True):
-            saved["params"] = group["params"]
-            if "param_names" in group and "param_names" not in saved:
-                saved["param_names"] = group["param_names"]
-        self.state = state
-        self.param_groups = saved_groups
-
-    def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
-        for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines.extend(f"    {key}: {group[key]}" for key in sorted(group)
-                         if key not in ("params", "param_names"))
-        lines.append(")")
-        return "\n".join(lines)
-
-
-def _new_step() -> np.ndarray:
-    """The step counter as torch keeps it (a float32 scalar), so checkpoints convert one to one."""
-    return np.array(0.0, dtype=np.float32)
+from scratch import _checks as check
+from scratch import lr_scheduler
+from scratch._optimizer import Optimizer, lerp_, new_step
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, with momentum as torch writes it.
+    """Stochastic gradient descent, momentum torch's way.
 
-    twin: torch_ref/optim.py (torch.optim.SGD)
+    For each θ with gradient g (g ← −g if maximize):
 
-    For each parameter θ with gradient g (g ← −g if maximize):
-
-        g ← g + λ·θ                                  weight_decay λ (an L2 penalty ½λ‖θ‖²)
-        v ← g                            first step  momentum μ ≠ 0
+        g ← g + λ·θ                      weight_decay λ
+        v ← g                            first step, if μ ≠ 0
         v ← μ·v + (1 − dampening)·g      later steps
-        g ← g + μ·v   if nesterov,  else  g ← v
+        g ← g + μ·v  if nesterov, else  g ← v
         θ ← θ − lr·g
-
-    torch's momentum is not the textbook one. The classical form (Polyak; Sutskever et al.
-    2013) folds the learning rate into the velocity:
-
-        u ← μ·u − lr·g        θ ← θ + u
-
-    At a constant lr they are the same algorithm: with u = −lr·v, induction gives
-    u₁ = −lr·g₁ = −lr·v₁ and uₜ = μ·uₜ₋₁ − lr·gₜ = −lr·(μ·vₜ₋₁ + gₜ) = −lr·vₜ, so both
-    take the step θ ← θ − lr·vₜ. When lr changes mid-run (a scheduler) they part: torch's
-    new lr multiplies the whole accumulated velocity at once, while the classical form lets
-    the old steps keep their old lr and decay away at rate μ. Both are tested against each
-    other in parity_tests/test_optim.py.
-
-    Nesterov (g + μ·v) is Sutskever's look-ahead rewritten so that it needs the gradient at
-    θ only, not at θ + μ·u. ``dampening`` scales new gradients but not the first one.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
-        for arg, value in (("lr", lr), ("momentum", momentum), ("dampening", dampening),
-                           ("weight_decay", weight_decay)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"SGD: {arg} must be a number, got {value!r}")
-        # The same comparisons as torch's, so the same values (NaN included) are refused.
-        if lr < 0.0:
-            raise ValueError(f"SGD: lr must be >= 0, got {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"SGD: momentum must be >= 0, got {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening = 0, "
-                             f"got momentum={momentum}, dampening={dampening}")
-        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
-        super().__init__(params, defaults)
+    def __init__(self, params, lr=1e-3, momentum=0,
+                 dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None,
+                 differentiable=False, fused=None):
+        check.not_below("SGD", "lr", lr)
+        check.not_below("SGD", "momentum", momentum)
+        check.hyper("SGD", "dampening", dampening, low=None)
+        check.not_below("SGD", "weight_decay", weight_decay)
+        check.nesterov("SGD", nesterov, momentum, dampening)
+        super().__init__(params, dict(
+            lr=lr, momentum=momentum, dampening=dampening,
+            weight_decay=weight_decay, nesterov=nesterov,
+            maximize=maximize, foreach=foreach,
+            differentiable=differentiable, fused=fused))
 
-    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
-        lr, momentum = float(group["lr"]), float(group["momentum"])
-        dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
+    def _update(self, param, group):
+        lr, momentum = group["lr"], group["momentum"]
         g = -param.grad if group["maximize"] else param.grad
-        if weight_decay != 0:
-            g = g + weight_decay * param.data                # a new array: param.grad stays ∂L/∂θ
+        if group["weight_decay"] != 0:     # param.grad kept
+            g = g + group["weight_decay"] * param.data
         if momentum != 0:
             state = self.state[param]
             v = state.get("momentum_buffer")
-            if v is None:
-                v = state["momentum_buffer"] = g.copy()      # v₁ = g₁, undamped
+            if v is None:                  # v₁ = g₁, undamped
+                v = state["momentum_buffer"] = g.copy()
             else:
                 v *= momentum
-                v += (1 - dampening) * g
+                v += (1 - group["dampening"]) * g
             g = g + momentum * v if group["nesterov"] else v
         param.data -= lr * g
 
 
 class Adam(Optimizer):
-    """Adam: a step along the running mean of g, scaled per entry by its running RMS.
+    """Adam: steps along the running mean of g, scaled per
+    entry by its running RMS. At step t = 1, 2, …:
 
-    twin: torch_ref/optim.py (torch.optim.Adam)
-
-    For each parameter θ with gradient g (g ← −g if maximize), at step t = 1, 2, …:
-
-        g ← g + λ·θ                     weight_decay λ (L2, coupled: it enters m and v)
-        θ ← θ·(1 − lr·λ)                instead, if decoupled_weight_decay (that is AdamW)
-        m ← β₁·m + (1 − β₁)·g           first moment
-        v ← β₂·v + (1 − β₂)·g²          second moment
-        vmax ← max(vmax, v)             if amsgrad; vmax then replaces v below
-        θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-
-    The bias corrections 1 − βᵗ undo the pull towards the zeros m and v start from. ε is
-    added *after* the square root and *after* the bias correction of v; putting it inside
-    the root, or before the correction, gives a different trajectory.
-
-    The tutorial's Adam (``m_hat / (np.sqrt(v_hat) + epsilon)``) computes exactly this
-    update: the same bias corrections, ε in the same place, only rounded differently
-    (√(v/(1 − β₂ᵗ)) against √v/√(1 − β₂ᵗ)); a test runs it beside torch's. It lacks
-    weight decay and amsgrad and returns new weights instead of updating them.
+        g ← g + λ·θ           weight_decay λ (L2: in m, v)
+        θ ← θ·(1 − lr·λ)      instead, if decoupled (AdamW)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        v̂ ← max(v̂, v) if amsgrad, else v̂ = v
+        θ ← θ − lr/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
-                 maximize: bool = False, decoupled_weight_decay: bool = False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999),
+                 eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False,
+                 capturable=False, differentiable=False,
+                 fused=None, decoupled_weight_decay=False):
         name = type(self).__name__
-        if not 0.0 <= lr:
-            raise ValueError(f"{name}: lr must be >= 0, got {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"{name}: eps must be >= 0, got {eps}")
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"{name}: betas[0] must be in [0, 1), got {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"{name}: betas[1] must be in [0, 1), got {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"{name}: weight_decay must be >= 0, got {weight_decay}")
-        defaults = {"lr": lr, "betas": (betas[0], betas[1]), "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize,
-                    "decoupled_weight_decay": decoupled_weight_decay}
-        super().__init__(params, defaults)
+        check.hyper(name, "lr", lr)
+        check.hyper(name, "eps", eps)
+        betas = check.betas(name, betas)
+        check.hyper(name, "weight_decay", weight_decay)
+        super().__init__(params, dict(
+            lr=lr, betas=betas, eps=eps,
+            weight_decay=weight_decay, amsgrad=amsgrad,
+            maximize=maximize, foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable, fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay))
 
-    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
-        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
+    def _update(self, param, group):
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
         g = -param.grad if group["maximize"] else param.grad
         state = self.state[param]
         if not state:
-            state["step"] = _new_step()
+            state["step"] = new_step()
             state["exp_avg"] = np.zeros_like(param.data)
             state["exp_avg_sq"] = np.zeros_like(param.data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param.data)
+                state["max_exp_avg_sq"] = np.zeros_like(
+                    param.data)
         state["step"] += 1
         step = float(state["step"])
         if weight_decay != 0:
@@ -342,96 +118,201 @@ class Adam(Optimizer):
             else:
                 g = g + weight_decay * param.data
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)               # = β₁·m + (1 − β₁)·g, in torch's lerp form
+        lerp_(m, g, 1 - beta1)        # m ← β₁·m + (1 − β₁)·g
         v *= beta2
         v += (1 - beta2) * g * g
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         step_size = lr / bias_correction1
         if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
-        denom = np.sqrt(v) / bias_correction2**0.5 + eps
+            v_max = state["max_exp_avg_sq"]
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
+        denom = np.sqrt(v) / bias_correction2**0.5
+        denom += group["eps"]
         param.data -= step_size * m / denom
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter).
+    """Adam with decoupled weight decay (Loshchilov & Hutter):
 
-    twin: torch_ref/optim.py (torch.optim.AdamW)
+        θ ← θ·(1 − lr·λ), then Adam's step with λ = 0
 
-        θ ← θ·(1 − lr·λ)                then the Adam step of ``Adam`` with λ = 0
-
-    With Adam's L2 form the decay λ·θ is divided by √v̂ like any gradient, so parameters
-    with large gradients are barely decayed; here every parameter shrinks by the same
-    factor. Note the default weight_decay=1e-2 (Adam's is 0).
+    Note the default weight_decay=1e-2 (Adam's is 0).
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999),
+                 eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 *, maximize=False, foreach=None,
+                 capturable=False, differentiable=False,
+                 fused=None):
+        super().__init__(
+            params, lr, betas, eps, weight_decay, amsgrad,
+            foreach=foreach, maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable, fused=fused,
+            decoupled_weight_decay=True)
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
-        for group in self.param_groups:      # whatever the checkpoint says, AdamW decouples (as torch)
+        for group in self.param_groups:     # as torch's AdamW
             group["decoupled_weight_decay"] = True
 
 
 class Adadelta(Optimizer):
-    """Adadelta (Zeiler 2012): step sizes from the ratio of two running RMS.
+    """Adadelta (Zeiler 2012): step sizes from the ratio of
+    two running RMS. For each θ with gradient g:
 
-    twin: torch_ref/optim.py (torch.optim.Adadelta)
-
-    For each parameter θ with gradient g (g ← −g if maximize):
-
-        g ← g + λ·θ                                   weight_decay λ
-        s ← ρ·s + (1 − ρ)·g²                          running mean of g²
-        Δ ← √(a + ε) / √(s + ε) · g                   a: running mean of Δ², from the last step
+        g ← g + λ·θ                       weight_decay λ
+        s ← ρ·s + (1 − ρ)·g²              running mean of g²
+        Δ ← √(a + ε) / √(s + ε) · g       a: that of Δ²
         a ← ρ·a + (1 − ρ)·Δ²
         θ ← θ − lr·Δ
-
-    Zeiler's rule has no learning rate; torch's lr (default 1.0) scales Δ afterwards. The
-    pytorch/examples MNIST recipe trains with Adadelta(lr=1.0) and StepLR(gamma=0.7).
     """
 
-    def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0, *, maximize: bool = False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Adadelta: lr must be >= 0, got {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Adadelta: rho must be in [0, 1], got {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Adadelta: eps must be >= 0, got {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Adadelta: weight_decay must be >= 0, got {weight_decay}")
-        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize}
-        super().__init__(params, defaults)
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6,
+                 weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False,
+                 differentiable=False):
+        name = "Adadelta"
+        check.hyper(name, "lr", lr)
+        check.hyper(name, "rho", rho, 0.0, 1.0)
+        check.hyper(name, "eps", eps)
+        check.hyper(name, "weight_decay", weight_decay)
+        super().__init__(params, dict(
+            lr=lr, rho=rho, eps=eps, maximize=maximize,
+            weight_decay=weight_decay, capturable=capturable,
+            foreach=foreach, differentiable=differentiable))
 
-    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
-        lr, rho = float(group["lr"]), float(group["rho"])
-        eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
+    def _update(self, param, group):
+        rho, eps = group["rho"], group["eps"]
         state = self.state[param]
         if not state:
-            state["step"] = _new_step()
+            state["step"] = new_step()
             state["square_avg"] = np.zeros_like(param.data)
             state["acc_delta"] = np.zeros_like(param.data)
         state["step"] += 1
         g = -param.grad if group["maximize"] else param.grad
-        if weight_decay != 0:
-            g = g + weight_decay * param.data
-        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-        square_avg *= rho
-        square_avg += (1 - rho) * g * g
-        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g
-        acc_delta *= rho
-        acc_delta += (1 - rho) * delta * delta
-        param.data -= lr * delta
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * param.data
+        s, a = state["square_avg"], state["acc_delta"]
+        s *= rho
+        s += (1 - rho) * g * g
+        delta = np.sqrt(a + eps) / np.sqrt(s + eps) * g
+        a *= rho
+        a += (1 - rho) * delta * delta
+        param.data -= group["lr"] * delta
 
 
-# torch.optim.lr_scheduler is reachable from torch.optim; the same here. Imported last because
-# lr_scheduler imports Optimizer from this module.
-from scratch import lr_scheduler  # noqa: E402
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e): g over its running RMS.
+    For each θ with gradient g (g ← −g if maximize):
 
-__all__ = ["SGD", "Adadelta", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+        g ← g + λ·θ                    weight_decay λ
+        v ← α·v + (1 − α)·g²
+        d ← √v + ε,  or if centered:
+        ḡ ← α·ḡ + (1 − α)·g,  d ← √(v − ḡ²) + ε
+        b ← μ·b + g / d,  θ ← θ − lr·b    momentum μ > 0
+        θ ← θ − lr·g / d                  μ = 0
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8,
+                 weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None,
+                 maximize=False, differentiable=False):
+        name = "RMSprop"
+        check.hyper(name, "lr", lr)
+        check.hyper(name, "eps", eps)
+        check.hyper(name, "momentum", momentum)
+        check.hyper(name, "weight_decay", weight_decay)
+        check.hyper(name, "alpha", alpha)
+        super().__init__(params, dict(
+            lr=lr, momentum=momentum, alpha=alpha, eps=eps,
+            centered=centered, weight_decay=weight_decay,
+            capturable=capturable, foreach=foreach,
+            maximize=maximize, differentiable=differentiable))
+
+    def _update(self, param, group):
+        alpha, momentum = group["alpha"], group["momentum"]
+        state = self.state[param]
+        if not state:
+            state["step"] = new_step()
+            state["square_avg"] = np.zeros_like(param.data)
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(
+                    param.data)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(param.data)
+        g = -param.grad if group["maximize"] else param.grad
+        state["step"] += 1
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * param.data
+        v = state["square_avg"]
+        v *= alpha
+        v += (1 - alpha) * g * g
+        if group["centered"]:
+            g_avg = state["grad_avg"]
+            lerp_(g_avg, g, 1 - alpha)
+            d = np.sqrt(v - g_avg * g_avg) + group["eps"]
+        else:
+            d = np.sqrt(v) + group["eps"]
+        if momentum > 0:
+            b = state["momentum_buffer"]
+            b *= momentum
+            b += g / d
+            param.data -= group["lr"] * b
+        else:
+            param.data -= group["lr"] * g / d
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al. 2011): each entry's step shrinks
+    with the sum of its squared gradients. At step t:
+
+        g ← g + λ·θ                    weight_decay λ
+        s ← s + g²        s₀ = initial_accumulator_value
+        θ ← θ − lr / (1 + (t − 1)·lr_decay) · g / (√s + ε)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0,
+                 weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None):
+        name = "Adagrad"
+        check.hyper(name, "lr", lr)
+        check.hyper(name, "lr_decay", lr_decay)
+        check.hyper(name, "weight_decay", weight_decay)
+        check.hyper(name, "initial_accumulator_value",
+                    initial_accumulator_value)
+        check.hyper(name, "eps", eps)
+        super().__init__(params, dict(
+            lr=lr, lr_decay=lr_decay, eps=eps,
+            weight_decay=weight_decay, foreach=foreach,
+            initial_accumulator_value=initial_accumulator_value,
+            maximize=maximize, differentiable=differentiable,
+            fused=fused))
+        for group in self.param_groups:    # s₀ before step 1
+            for param in group["params"]:
+                self.state[param] = self._new_state(param)
+
+    def _new_state(self, param):
+        s0 = self.defaults["initial_accumulator_value"]
+        return {"step": new_step(),
+                "sum": np.full_like(param.data, s0)}
+
+    def _update(self, param, group):
+        state = self.state[param] or self._new_state(param)
+        self.state[param] = state
+        state["step"] += 1
+        step = float(state["step"])
+        g = -param.grad if group["maximize"] else param.grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * param.data
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        state["sum"] += g * g
+        std = np.sqrt(state["sum"]) + group["eps"]
+        param.data -= clr * g / std
+
+
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW",
+           "Optimizer", "RMSprop", "lr_scheduler"]

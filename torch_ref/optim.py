@@ -1,19 +1,38 @@
 """Optimizers: how parameters move once backward has filled their gradients.
 
-twin: scratch/optim.py
-
     optimizer.zero_grad()
     loss = criterion(model(x), target)
     loss.backward()                       # autograd fills every param.grad with ∂L/∂θ
     optimizer.step()                      # θ ← θ − lr · (a direction built from the gradients)
 
-torch.optim is the reference itself; the update equations are written out in the scratch
-twin's docstrings. Re-exported so that both folders offer the same names.
+twin: scratch/optim.py
 """
 
-from torch.optim import SGD, Adadelta, Adam, AdamW, Optimizer
+from torch import optim
 
-# torch.optim.lr_scheduler is reachable from torch.optim; the same here.
+# The base class, as in scratch.
+from torch.optim import Optimizer
+
+# Reachable from torch.optim, as there.
 from torch_ref import lr_scheduler
 
-__all__ = ["SGD", "Adadelta", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+# torch.optim.SGD itself: its step hands
+# each group to _single_tensor_sgd.
+SGD = optim.SGD
+
+# torch.optim.Adam: _single_tensor_adam.
+Adam = optim.Adam
+
+# torch.optim.AdamW: Adam, decoupled.
+AdamW = optim.AdamW
+
+# torch.optim.Adadelta itself.
+Adadelta = optim.Adadelta
+
+# torch.optim.RMSprop itself.
+RMSprop = optim.RMSprop
+
+# torch.optim.Adagrad itself.
+Adagrad = optim.Adagrad
+
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
