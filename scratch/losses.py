@@ -184,12 +184,3 @@ class BCEWithLogitsLoss(_Loss):
 
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "MSELoss"]
-
-
-# TRANSITIONAL: NLLLoss, CrossEntropyLoss are in cross_entropy.py
-# now; delete once run/twins.py and scratch/__init__.py say so.
-def __getattr__(name: str):
-    if name in ("CrossEntropyLoss", "NLLLoss"):
-        from scratch import cross_entropy
-        return getattr(cross_entropy, name)
-    raise AttributeError(f"module {__name__!r} has no {name!r}")

@@ -86,6 +86,8 @@ class Module:
         object.__setattr__(self, name, array)
 
     def __call__(self, *args, **kwargs):
+        if "input" in kwargs and not args:     # torch's keyword: layer(input=x)
+            args = (kwargs.pop("input"),)
         return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):

@@ -19,7 +19,3 @@ BCELoss = nn.BCELoss
 BCEWithLogitsLoss = nn.BCEWithLogitsLoss
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "MSELoss"]
-
-# TRANSITIONAL: the class losses moved to torch_ref/cross_entropy.py;
-# delete once torch_ref/__init__.py imports them there.
-from torch_ref.cross_entropy import CrossEntropyLoss, NLLLoss  # noqa: E402, F401
