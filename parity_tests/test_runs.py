@@ -203,8 +203,8 @@ def test_a_second_ctrl_c_stops_at_once_without_a_traceback(mnist_root, tmp_path,
 
     step = twins.TorchTwin.step
 
-    def step_then_two_ctrl_c(self, start, stop):
-        result = step(self, start, stop)
+    def step_then_two_ctrl_c(self, start, stop, x=None):
+        result = step(self, start, stop, x)
         os.kill(os.getpid(), signal.SIGINT)
         os.kill(os.getpid(), signal.SIGINT)              # the second one, before the step ends
         return result

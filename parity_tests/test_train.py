@@ -288,8 +288,8 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_run(impl, smoke_runs, mnist_
     step = twin_class.step
     calls = []
 
-    def step_then_ctrl_c(self, start, stop):
-        result = step(self, start, stop)
+    def step_then_ctrl_c(self, start, stop, x=None):
+        result = step(self, start, stop, x)
         calls.append(start)
         if len(calls) == 3:                               # mid-epoch 1 (5 steps per epoch)
             os.kill(os.getpid(), signal.SIGINT)
