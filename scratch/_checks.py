@@ -852,3 +852,10 @@ def zero_grad(where, set_to_none) -> None:
                          f"backward adds into .grad, so it must stay an array (zero_grad() fills it "
                          f"with zeros, as torch's zero_grad(set_to_none=False); set param.grad = None "
                          f"to skip a parameter)")
+
+
+def hypers(where, **values) -> None:
+    """Several optimizer numbers at once, each ≥ 0 as ``hyper`` checks it, in the order given
+    (the order torch checks them, so the first bad one is named first)."""
+    for name, value in values.items():
+        hyper(where, name, value)

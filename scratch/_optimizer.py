@@ -1,12 +1,11 @@
-"""The framework under optim.py and lr_scheduler.py: torch.optim's two base classes.
+"""The framework under optim.py: torch.optim's base class.
 
 ``Optimizer`` holds parameter groups, per-parameter state, ``zero_grad``, the loop of ``step``
 and checkpoints; each algorithm in optim.py writes only ``_update(param, group)``, the update
-of one parameter (torch's ``_single_tensor_*`` functions). ``LRScheduler`` holds ``step``,
-``get_last_lr``, ``last_epoch`` and checkpoints; each schedule in lr_scheduler.py writes only
-``get_lr``.
+of one parameter (torch's ``_single_tensor_*`` functions). The schedules' base class is in
+_scheduler.py.
 
-twin: torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler
+twin: torch.optim.Optimizer
 """
 
 from __future__ import annotations
@@ -27,16 +26,11 @@ from scratch.module import Module, Parameter, to_numpy
 class Optimizer:
     """Base class: parameter groups, per-parameter state, ``zero_grad``, ``step``, checkpoints.
 
-    twin: torch.optim.Optimizer
-
-    ``params``: an iterable of Parameters (one group), of ``(name, Parameter)`` pairs as
-    ``model.named_parameters()`` yields them, or a list of dicts ``{"params": [...], **options}``
-    whose options override ``defaults`` for that group (a smaller lr for the biases, say).
-
-    ``step()`` visits every parameter that has a gradient and calls the subclass's
-    ``_update(param, group)``: torch's ``_single_tensor_*`` functions, one parameter at a time.
-    ``state[param]`` holds that parameter's buffers (momentum, Adam's moments: arrays of the
-    parameter's shape and dtype; Adam's step counter), created on its first step, as torch's.
+    ``params``: Parameters (one group), ``(name, Parameter)`` pairs as ``named_parameters()``
+    yields them, or dicts ``{"params": [...], **options}`` whose options override ``defaults``.
+    ``step()`` calls the subclass's ``_update(param, group)`` for every parameter that has a
+    gradient (torch's ``_single_tensor_*``, one parameter at a time); ``state[param]`` holds its
+    buffers, arrays of its shape and dtype, made on its first step, as torch's.
     """
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]):
@@ -123,6 +117,23 @@ class Optimizer:
                         self._update(param, numbers)    # inf and NaN go on silently, as in torch
         self._opt_called = True                     # a scheduler stepped before us warns, as torch's
         return loss
+
+    def _gradient(self, param: Parameter, group: dict[str, Any], decay: bool = True):
+        """g = ∂L/∂θ, negated if maximize, plus λ·θ (L2 weight decay λ) if decay; a new array,
+        so that param.grad stays ∂L/∂θ."""
+        g = -param.grad if group["maximize"] else param.grad
+        if decay and group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * param.data
+        return g
+
+    def _state(self, param: Parameter, *buffers: str) -> dict[str, np.ndarray]:
+        """``state[param]``, made on its first step as torch makes it: the step counter and a
+        zero array of the parameter's shape and dtype for each buffer named."""
+        state = self.state[param]
+        if not state:
+            state["step"] = new_step()
+            state.update({name: np.zeros_like(param.data) for name in buffers})
+        return state
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
@@ -233,91 +244,6 @@ def _from_torch(value):
     return to_numpy(value)
 
 
-class LRScheduler:
-    """Base class: ``step()``, ``get_last_lr()``, ``last_epoch``, checkpoints.
-
-    twin: torch.optim.lr_scheduler.LRScheduler
-
-    Subclasses implement ``get_lr()``: the rates for ``last_epoch``, usually from the
-    current ones (torch's "chainable" form, so two schedulers on one optimizer compose).
-    ``base_lrs`` are the groups' ``initial_lr``, which a fresh scheduler sets from ``lr``.
-    ``last_epoch`` other than -1 resumes a run and needs ``initial_lr`` already in the
-    groups (from a loaded optimizer checkpoint); ``load_state_dict`` is the simpler way.
-    An ``lr`` held as a 1-element array stays that array, its value rewritten in place, as
-    torch fills a tensor lr; ``get_last_lr`` and ``base_lrs`` hold copies.
-    """
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
-        check.optimizer(type(self).__name__, optimizer, Optimizer)
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", _copy(group["lr"]))
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(
-                        f"{type(self).__name__}: param_groups[{i}] has no 'initial_lr', needed to "
-                        f"resume at last_epoch={last_epoch}; load the optimizer's checkpoint first"
-                    )
-        self.base_lrs = [_copy(group["initial_lr"]) for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._initial_step()
-
-    def _initial_step(self) -> None:
-        """Step 0: sets the starting rates (``last_epoch`` -1 → 0) without counting as a step."""
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def get_lr(self) -> list[float]:
-        raise NotImplementedError(f"{type(self).__name__} must implement get_lr")
-
-    def step(self, epoch: int | None = None) -> None:
-        """The next rates; ``step(epoch)`` (deprecated in torch, still taken there) jumps to
-        ``epoch`` and uses the closed form where the schedule has one."""
-        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
-            warnings.warn(
-                "scheduler.step() was called before optimizer.step(): the first learning rate "
-                "of the schedule is skipped. Call optimizer.step() first, as torch asks.",
-                UserWarning, stacklevel=2,
-            )
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            warnings.warn("scheduler.step(epoch) is deprecated, as in torch: call scheduler.step(); "
-                          "with an epoch the closed form is used where there is one",
-                          UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", self.get_lr)
-            values = closed_form()
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            if isinstance(group["lr"], np.ndarray):
-                group["lr"][...] = np.reshape(lr, group["lr"].shape)   # torch's fill_
-            else:
-                group["lr"] = lr
-        self._last_lr = [_copy(group["lr"]) for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The rates the last ``step()`` set, one per parameter group."""
-        return [_copy(lr) for lr in self._last_lr]
-
-    def state_dict(self) -> dict[str, Any]:
-        """Every attribute but the optimizer, as torch's: plain Python values."""
-        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(copy.deepcopy(state_dict))
-
-
-def _copy(value):
-    """An array lr as a copy (torch clones a tensor lr); a number as it is."""
-    return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
-
-
-__all__ = ["LRScheduler", "Optimizer"]
+def hyper(arguments: dict) -> dict:
+    """An optimizer's defaults: its constructor's arguments (``locals()``) but params."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}

@@ -9,7 +9,7 @@ A scheduler rewrites ``optimizer.param_groups[i]["lr"]`` (OneCycleLR the
 momentum or β₁ too), read at the optimizer's next step. Each ``step()``
 adds one to ``last_epoch`` and sets the rates that ``get_lr()`` computes,
 by torch's formulas in torch's order: the same floats, to the bit. The
-base class, ``LRScheduler``, is in scratch/_optimizer.py. Also reachable
+base class, ``LRScheduler``, is in scratch/_scheduler.py. Also reachable
 as ``scratch.optim.lr_scheduler``, as torch's is from ``torch.optim``.
 
 twin: torch_ref/lr_scheduler.py (torch.optim.lr_scheduler)
@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 
 from scratch import _checks as check
-from scratch._optimizer import LRScheduler, Optimizer
+from scratch._optimizer import Optimizer
+from scratch._scheduler import LRScheduler
 
 
 class StepLR(LRScheduler):

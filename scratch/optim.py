@@ -1,14 +1,10 @@
 """Optimizers: how parameters move once backward has filled their gradients.
 
-    model.zero_grad()                     # or optimizer.zero_grad()
-    loss = criterion(model(x), target)
-    model.backward(criterion.backward())  # every param.grad = ∂L/∂θ
-    optimizer.step()                      # θ ← θ − lr · (a direction)
+    θ ← θ − lr·g   and how each algorithm builds g from ∂L/∂θ
 
-Each is torch.optim's algorithm: the same arguments, param_groups,
-state buffers (checkpoints convert one to one), refusals, and
-arithmetic in torch's order, in place on param.data. The base class
-Optimizer is in scratch/_optimizer.py.
+Each is torch.optim's: its arguments, param_groups, state buffers,
+refusals and arithmetic in torch's order, in place on param.data.
+The base class Optimizer is in scratch/_optimizer.py.
 
 twin: torch_ref/optim.py (torch.optim)
 story: docs/optim.md (torch's momentum is not the textbook's; the
@@ -21,7 +17,7 @@ import numpy as np
 
 from scratch import _checks as check
 from scratch import lr_scheduler
-from scratch._optimizer import Optimizer, lerp_, new_step
+from scratch._optimizer import Optimizer, hyper, lerp_, new_step
 
 
 class SGD(Optimizer):
@@ -45,17 +41,11 @@ class SGD(Optimizer):
         check.hyper("SGD", "dampening", dampening, low=None)
         check.not_below("SGD", "weight_decay", weight_decay)
         check.nesterov("SGD", nesterov, momentum, dampening)
-        super().__init__(params, dict(
-            lr=lr, momentum=momentum, dampening=dampening,
-            weight_decay=weight_decay, nesterov=nesterov,
-            maximize=maximize, foreach=foreach,
-            differentiable=differentiable, fused=fused))
+        super().__init__(params, hyper(locals()))
 
     def _update(self, param, group):
         lr, momentum = group["lr"], group["momentum"]
-        g = -param.grad if group["maximize"] else param.grad
-        if group["weight_decay"] != 0:     # param.grad kept
-            g = g + group["weight_decay"] * param.data
+        g = self._gradient(param, group)   # −g if maximize, + λ·θ
         if momentum != 0:
             state = self.state[param]
             v = state.get("momentum_buffer")
@@ -85,38 +75,23 @@ class Adam(Optimizer):
                  foreach=None, maximize=False,
                  capturable=False, differentiable=False,
                  fused=None, decoupled_weight_decay=False):
-        name = type(self).__name__
-        check.hyper(name, "lr", lr)
-        check.hyper(name, "eps", eps)
-        betas = check.betas(name, betas)
-        check.hyper(name, "weight_decay", weight_decay)
-        super().__init__(params, dict(
-            lr=lr, betas=betas, eps=eps,
-            weight_decay=weight_decay, amsgrad=amsgrad,
-            maximize=maximize, foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable, fused=fused,
-            decoupled_weight_decay=decoupled_weight_decay))
+        check.hyper(type(self).__name__, "lr", lr)
+        check.hyper(type(self).__name__, "eps", eps)
+        betas = check.betas(type(self).__name__, betas)
+        check.hyper(type(self).__name__, "weight_decay", weight_decay)
+        super().__init__(params, hyper(locals()))
 
     def _update(self, param, group):
         lr, weight_decay = group["lr"], group["weight_decay"]
         beta1, beta2 = group["betas"]
-        g = -param.grad if group["maximize"] else param.grad
-        state = self.state[param]
-        if not state:
-            state["step"] = new_step()
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(
-                    param.data)
+        decoupled = group["decoupled_weight_decay"]
+        g = self._gradient(param, group, decay=not decoupled)
+        state = self._state(param, "exp_avg", "exp_avg_sq",
+                            *["max_exp_avg_sq"] * group["amsgrad"])
         state["step"] += 1
         step = float(state["step"])
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * param.data
+        if decoupled and weight_decay != 0:
+            param.data *= 1 - lr * weight_decay
         m, v = state["exp_avg"], state["exp_avg_sq"]
         lerp_(m, g, 1 - beta1)        # m ← β₁·m + (1 − β₁)·g
         v *= beta2
@@ -146,12 +121,8 @@ class AdamW(Adam):
                  *, maximize=False, foreach=None,
                  capturable=False, differentiable=False,
                  fused=None):
-        super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad,
-            foreach=foreach, maximize=maximize,
-            capturable=capturable,
-            differentiable=differentiable, fused=fused,
-            decoupled_weight_decay=True)
+        super().__init__(params, **hyper(locals()),
+                         decoupled_weight_decay=True)
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
@@ -174,27 +145,16 @@ class Adadelta(Optimizer):
                  weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False,
                  differentiable=False):
-        name = "Adadelta"
-        check.hyper(name, "lr", lr)
-        check.hyper(name, "rho", rho, 0.0, 1.0)
-        check.hyper(name, "eps", eps)
-        check.hyper(name, "weight_decay", weight_decay)
-        super().__init__(params, dict(
-            lr=lr, rho=rho, eps=eps, maximize=maximize,
-            weight_decay=weight_decay, capturable=capturable,
-            foreach=foreach, differentiable=differentiable))
+        check.hyper("Adadelta", "lr", lr)
+        check.hyper("Adadelta", "rho", rho, 0.0, 1.0)
+        check.hypers("Adadelta", eps=eps, weight_decay=weight_decay)
+        super().__init__(params, hyper(locals()))
 
     def _update(self, param, group):
         rho, eps = group["rho"], group["eps"]
-        state = self.state[param]
-        if not state:
-            state["step"] = new_step()
-            state["square_avg"] = np.zeros_like(param.data)
-            state["acc_delta"] = np.zeros_like(param.data)
+        state = self._state(param, "square_avg", "acc_delta")
         state["step"] += 1
-        g = -param.grad if group["maximize"] else param.grad
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * param.data
+        g = self._gradient(param, group)
         s, a = state["square_avg"], state["acc_delta"]
         s *= rho
         s += (1 - rho) * g * g
@@ -220,33 +180,17 @@ class RMSprop(Optimizer):
                  weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None,
                  maximize=False, differentiable=False):
-        name = "RMSprop"
-        check.hyper(name, "lr", lr)
-        check.hyper(name, "eps", eps)
-        check.hyper(name, "momentum", momentum)
-        check.hyper(name, "weight_decay", weight_decay)
-        check.hyper(name, "alpha", alpha)
-        super().__init__(params, dict(
-            lr=lr, momentum=momentum, alpha=alpha, eps=eps,
-            centered=centered, weight_decay=weight_decay,
-            capturable=capturable, foreach=foreach,
-            maximize=maximize, differentiable=differentiable))
+        check.hypers("RMSprop", lr=lr, eps=eps, momentum=momentum,
+                     weight_decay=weight_decay, alpha=alpha)
+        super().__init__(params, hyper(locals()))
 
     def _update(self, param, group):
         alpha, momentum = group["alpha"], group["momentum"]
-        state = self.state[param]
-        if not state:
-            state["step"] = new_step()
-            state["square_avg"] = np.zeros_like(param.data)
-            if momentum > 0:
-                state["momentum_buffer"] = np.zeros_like(
-                    param.data)
-            if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param.data)
-        g = -param.grad if group["maximize"] else param.grad
+        state = self._state(param, "square_avg",
+                            *["momentum_buffer"] * (momentum > 0),
+                            *["grad_avg"] * group["centered"])
         state["step"] += 1
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * param.data
+        g = self._gradient(param, group)
         v = state["square_avg"]
         v *= alpha
         v += (1 - alpha) * g * g
@@ -278,19 +222,10 @@ class Adagrad(Optimizer):
                  weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False,
                  differentiable=False, fused=None):
-        name = "Adagrad"
-        check.hyper(name, "lr", lr)
-        check.hyper(name, "lr_decay", lr_decay)
-        check.hyper(name, "weight_decay", weight_decay)
-        check.hyper(name, "initial_accumulator_value",
-                    initial_accumulator_value)
-        check.hyper(name, "eps", eps)
-        super().__init__(params, dict(
-            lr=lr, lr_decay=lr_decay, eps=eps,
-            weight_decay=weight_decay, foreach=foreach,
-            initial_accumulator_value=initial_accumulator_value,
-            maximize=maximize, differentiable=differentiable,
-            fused=fused))
+        check.hypers("Adagrad", lr=lr, lr_decay=lr_decay,
+                     weight_decay=weight_decay, eps=eps,
+                     initial_accumulator_value=initial_accumulator_value)
+        super().__init__(params, hyper(locals()))
         for group in self.param_groups:    # s₀ before step 1
             for param in group["params"]:
                 self.state[param] = self._new_state(param)
@@ -305,14 +240,11 @@ class Adagrad(Optimizer):
         self.state[param] = state
         state["step"] += 1
         step = float(state["step"])
-        g = -param.grad if group["maximize"] else param.grad
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * param.data
+        g = self._gradient(param, group)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state["sum"] += g * g
         std = np.sqrt(state["sum"]) + group["eps"]
         param.data -= clr * g / std
 
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW",
-           "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
