@@ -59,7 +59,8 @@ MIN_TORCH_WIDTH = 40
 ORDER = [
     "neuron", "perceptron", "activations", "linear", "init", "losses", "cross_entropy",
     "gradient_descent", "optim", "lr_scheduler", "mlp", "training", "regularization",
-    "conv", "im2col", "pooling", "flatten", "dropout", "batchnorm", "cnn",
+    "sequential", "conv", "im2col", "pooling", "flatten", "dropout", "batchnorm", "cnn",
+    "autograd", "gradient_flow", "augment", "data",
 ]
 # Where a concept's docstrings hold several formulas, the one the concept map shows: the
 # first docstring line (module, then classes and functions) containing this text, from there on.
@@ -79,8 +80,8 @@ FORMULA_LINE = {
 }
 # Files under the concepts that have no twin of their own (torch.nn or torch.optim is it).
 FOUNDATION = {
-    "module": "Parameter, Module, Sequential: the framework a scratch layer is written in "
-              "(twin: torch.nn.Parameter, torch.nn.Module, torch.nn.Sequential)",
+    "module": "Parameter and Module: the framework a scratch layer is written in "
+              "(twin: torch.nn.Parameter, torch.nn.Module)",
     "_optimizer": "Optimizer and LRScheduler, the base classes of optim.py and lr_scheduler.py: "
                   "parameter groups, state, checkpoints (twin: torch.optim.Optimizer, "
                   "torch.optim.lr_scheduler.LRScheduler)",

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from torch import nn
 
 from parity_tests.helpers import (

@@ -7,7 +7,8 @@ from torch import nn
 
 from parity_tests.helpers import assert_parity
 from scratch.linear import Linear
-from scratch.module import Module, Parameter, Sequential
+from scratch.module import Module, Parameter
+from scratch.sequential import Sequential
 from torch_ref.linear import Linear as TorchLinear
 
 
@@ -108,38 +109,6 @@ def test_train_eval_reach_every_submodule():
     assert not any(m.training for m in model.modules())
     model.train()
     assert all(m.training for m in model.modules())
-
-
-def test_sequential_backward_runs_in_reverse():
-    order = []
-
-    class Tag(Module):
-        def __init__(self, name):
-            super().__init__()
-            self.name = name
-
-        def forward(self, x):
-            order.append(("forward", self.name))
-            return x
-
-        def backward(self, grad_out):
-            order.append(("backward", self.name))
-            return grad_out
-
-    seq = Sequential(Tag("a"), Tag("b"), Tag("c"))
-    seq.backward(seq(np.zeros(1)))
-    assert [name for _, name in order] == ["a", "b", "c", "c", "b", "a"]
-
-
-def test_sequential_keys_match_torch():
-    scratch_seq = Sequential(Linear(2, 3), Linear(3, 1))
-    torch_seq = nn.Sequential(TorchLinear(2, 3), TorchLinear(3, 1))
-    assert list(scratch_seq.state_dict()) == list(torch_seq.state_dict())
-
-
-def test_sequential_refuses_non_modules():
-    with pytest.raises(TypeError, match="argument 1 must be a scratch Module, got function"):
-        Sequential(Linear(2, 2), lambda x: x)
 
 
 def test_module_without_super_init_is_a_clear_error():

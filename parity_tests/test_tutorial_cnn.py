@@ -29,8 +29,8 @@ from scratch.conv import Conv2d, conv2d_naive
 from scratch.cross_entropy import CrossEntropyLoss
 from scratch.flatten import Flatten
 from scratch.linear import Linear
-from scratch.module import Sequential
 from scratch.pooling import MaxPool2d
+from scratch.sequential import Sequential
 from torch_ref.activations import ReLU as TorchReLU
 from torch_ref.activations import Softmax as TorchSoftmax
 from torch_ref.conv import Conv2d as TorchConv2d

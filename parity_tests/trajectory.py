@@ -30,7 +30,8 @@ from torch import nn
 from parity_tests.helpers import TORCH_DTYPES, assert_close, tolerance
 from scratch import lr_scheduler, optim
 from scratch.linear import Linear
-from scratch.module import Parameter, Sequential
+from scratch.module import Parameter
+from scratch.sequential import Sequential
 from torch_ref import lr_scheduler as torch_lr_scheduler
 from torch_ref import optim as torch_optim
 from torch_ref.linear import Linear as TorchLinear

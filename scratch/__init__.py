@@ -39,11 +39,12 @@ from scratch.im2col import col2im, im2col
 from scratch.linear import Linear
 from scratch.losses import BCELoss, BCEWithLogitsLoss, MSELoss
 from scratch.mlp import MLP, MoonsNet, XORNet
-from scratch.module import Module, Parameter, Sequential
+from scratch.module import Module, Parameter
 from scratch.neuron import Neuron
 from scratch.perceptron import Perceptron
 from scratch.pooling import AvgPool2d, MaxPool2d
 from scratch.regularization import EarlyStopping, L1Penalty, L2Penalty
+from scratch.sequential import Sequential
 
 __all__ = [
     "MLP", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",

@@ -859,3 +859,16 @@ def hypers(where, **values) -> None:
     (the order torch checks them, so the first bad one is named first)."""
     for name, value in values.items():
         hyper(where, name, value)
+
+
+# -- sequential (the lead's) --
+def submodule(where: str, index: int, module, kind: type) -> None:
+    if not isinstance(module, kind):
+        raise TypeError(f"{where}: argument {index} must be a scratch Module, got {type(module).__name__}")
+
+
+def skips_input_grad(module) -> bool:
+    """Whether a module's backward takes ``need_input_grad`` (Linear, Conv2d, the models)."""
+    import inspect
+
+    return "need_input_grad" in inspect.signature(module.backward).parameters

@@ -1,7 +1,7 @@
-"""Parameter, Module, Sequential: the framework a scratch layer is written in.
+"""Parameter and Module: the framework a scratch layer is written in.
 
-twin: torch.nn.Parameter, torch.nn.Module, torch.nn.Sequential (the framework's own, so
-torch_ref has no module.py).
+twin: torch.nn.Parameter, torch.nn.Module (the framework's own, so torch_ref has no
+module.py). Sequential, the container, is a concept of its own: scratch/sequential.py.
 
 What torch's autograd does for you, a scratch Module does by hand:
 
@@ -227,50 +227,3 @@ def to_numpy(value):
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         return value.detach().cpu().numpy()
     return value
-
-
-class Sequential(Module):
-    """out = fₙ(…f₂(f₁(x)))    ∂L/∂x = f₁ᵀ(f₂ᵀ(…fₙᵀ(∂L/∂out)))
-
-    twin: torch.nn.Sequential. Children are named "0", "1", … as in torch.
-    """
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        for index, module in enumerate(modules):
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential: argument {index} must be a scratch Module, "
-                                f"got {type(module).__name__}")
-            setattr(self, str(index), module)
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-    def backward(self, grad_out):
-        for module in reversed(self._modules.values()):
-            grad_out = module.backward(grad_out)
-        return grad_out
-
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-
-# -- TRANSITIONAL: the old names, until every concept file calls scratch._checks -------------
-DEFAULT_DTYPE, FLOAT_DTYPES = check.DEFAULT_DTYPE, check.FLOAT_DTYPES
-
-
-def resolve_dtype(dtype=None, where="dtype"):
-    return check.dtype(where, dtype)
-_to_numpy = to_numpy
-
-
-def check_input(where, x, *, name="input", ndim=None, dtype=None, shape_hint=""):
-    check.input(where, x, name=name, ndim=ndim, dtype=dtype, layout=shape_hint)

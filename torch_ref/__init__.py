@@ -31,12 +31,14 @@ from torch_ref.neuron import Neuron
 from torch_ref.perceptron import Perceptron
 from torch_ref.pooling import AvgPool2d, MaxPool2d
 from torch_ref.regularization import EarlyStopping, L1Penalty, L2Penalty
+from torch_ref.sequential import Sequential
 
 __all__ = [
     "MLP", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
     "CrossEntropyLoss", "DeepMLP", "Dropout", "EarlyStopping", "Flatten", "L1Penalty", "L2Penalty",
     "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "MoonsNet", "NLLLoss", "Net",
-    "Neuron", "Perceptron", "RandomAffine", "ReLU", "Sigmoid", "Softmax", "Step", "Tanh", "XORNet",
+    "Neuron", "Perceptron", "RandomAffine", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step",
+    "Tanh", "XORNet",
     "augment", "autograd", "col2im", "conv2d", "conv2d_naive", "convolve2d", "data",
     "gradient_descent", "gradient_flow", "im2col", "init", "lr_scheduler", "optim", "regularization",
     "training",
