@@ -336,8 +336,42 @@ def _wrap_comments(text: str, width: int) -> str:
         elif line.lstrip().startswith("#"):
             out.extend(_wrapped(line.lstrip(), line[:len(line) - len(line.lstrip())], width))
         else:
-            out.append(line)
+            out.extend(_split_string(line, width))
     return "\n".join(out)
+
+
+def _split_string(line: str, width: int) -> list[str]:
+    """A line that is one string literal inside brackets (what ruff leaves of a long message),
+    cut at spaces into adjacent literals on lines of their own: Python joins them back."""
+    import io
+    import tokenize
+
+    indent = line[:len(line) - len(line.lstrip())]
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline)
+                  if t.type not in (tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.NL)]
+    except (tokenize.TokenError, SyntaxError):
+        return [line]
+    if not tokens or tokens[0].type != tokenize.STRING or tokens[0].string.endswith(('"""', "'''")):
+        return [line]
+    literal, tail = tokens[0].string, line.strip()[len(tokens[0].string):]
+    prefix = literal[:len(literal) - len(literal.lstrip("rbfuRBFU"))]
+    quote, body = literal[len(prefix)], literal[len(prefix) + 1:-1]
+    room = width - len(indent) - len(prefix) - 2
+    pieces, depth, start, cut = [], 0, 0, None
+    for i, ch in enumerate(body):
+        if i - start >= room and cut is not None:     # ch would not fit: cut at the last space
+            pieces.append(body[start:cut])
+            start, cut = cut, None
+        depth += (ch == "{") - (ch == "}") if "f" in prefix.lower() else 0
+        if ch == " " and depth == 0:
+            cut = i + 1                               # after the space, outside braces
+    pieces.append(body[start:])
+    if len(pieces) == 1:
+        return [line]
+    lines = [f"{indent}{prefix}{quote}{piece}{quote}" for piece in pieces]
+    lines[-1] += tail
+    return lines
 
 
 def _wrapped(comment: str, indent: str, width: int) -> list[str]:
@@ -378,8 +412,9 @@ class Concept:
 
     @property
     def main_tests(self) -> list[Path]:
-        """parity_tests/test_<name>.py when it exists; else every file that imports the pair."""
-        own = [t for t in self.tests if t.stem == f"test_{self.name}"]
+        """parity_tests/test_<name>.py and test_<name>_*.py; else every file that imports the pair."""
+        own = [t for t in self.tests
+               if t.stem == f"test_{self.name}" or t.stem.startswith(f"test_{self.name}_")]
         return own or self.tests
 
     @property
@@ -597,7 +632,8 @@ def _cell_html(cells: list[Cell], width: int, errors: list[str], page: str, cols
                 errors.append(f"{page}: torch's {cell.qualname} is {_width(fitted.text)} characters wide "
                               f"even re-wrapped; beside scratch the row has room for {width}")
             how = f", re-wrapped to {fitted.reformatted} columns" if fitted.reformatted else ""
-            label = f"<code>{fitted.qualname}</code> ({fitted.where}{how})"
+            name = fitted.qualname.replace("_", "&#95;").replace(".", ".<wbr>")   # not Markdown's emphasis
+            label = f"<code>{name}</code> ({fitted.where.replace('_', '&#95;')}{how})"
             text = fitted.text
             fence = _fence(text)
             parts.append(f"{LIBRARY_START}\n{label}\n\n{fence}python\n{text}\n{fence}\n{LIBRARY_END}")
@@ -750,16 +786,15 @@ def concept_page(concept: Concept, figures, versions: dict[str, str], errors: li
 
 
 def concept_table(concepts: list[Concept], base: Path, page_prefix: str) -> list[str]:
-    """The map: concept → formula → scratch file → torch_ref file → parity test, links from ``base``."""
-    out = ["| Concept | Formula | From scratch (NumPy) | PyTorch twin | Parity tests |",
-           "|---|---|---|---|---|"]
+    """The map: concept → formula → the twin files → the parity tests, with links from ``base``
+    (short link texts, so that the table fits GitHub's column)."""
+    out = ["| Concept | Formula | The twins | Parity tests |", "|---|---|---|---|"]
     for c in concepts:
-        tests = ", ".join(f"[`{t.name}`]({_rel(t, base)})" for t in c.main_tests) or "none yet"
+        tests = ", ".join(f"[`{t.stem[len('test_'):]}`]({_rel(t, base)})" for t in c.main_tests) or "none yet"
         f = formula(c)
         out.append(
             f"| [{_cell(title(c))}]({page_prefix}{c.name}.md) | {('`' + _cell(f) + '`') if f else ''} "
-            f"| [`scratch/{c.name}.py`]({_rel(c.scratch, base)}) "
-            f"| [`torch_ref/{c.name}.py`]({_rel(c.torch, base)}) | {tests} |"
+            f"| [scratch]({_rel(c.scratch, base)}) · [torch_ref]({_rel(c.torch, base)}) | {tests} |"
         )
     return out
 
