@@ -54,7 +54,8 @@ def _run_steps(dim, shape, dtype, training, steps=3, seed=0, **kwargs):
     scratch_layer = TWINS[dim][0](C, **kwargs).train(training)
     for step in range(steps):
         x = rng.standard_normal(shape) * rng.uniform(0.5, 3) + rng.uniform(-2, 2)
-        assert_parity(scratch_layer, torch_layer, x, dtype=dtype, copy=step == 0, seed=step)
+        ran = assert_parity(scratch_layer, torch_layer, x, dtype=dtype, copy=step == 0, seed=step)
+        scratch_layer, torch_layer = ran["scratch"], ran["torch"]   # the statistics accumulate
     return scratch_layer, torch_layer
 
 
@@ -219,8 +220,9 @@ def test_batchnorm_empty_batch_as_torch(dim, empty, full, kwargs, training, dtyp
     layer = TWINS[dim][0](3, **kwargs).train(training)
     for step, shape in enumerate([empty, full, empty, full]):
         x = rng.standard_normal(shape) * 2 + 1
-        out = assert_parity(layer, torch_layer, x, dtype=dtype, copy=step == 0, seed=step)["out"]
-        assert out.shape == shape
+        ran = assert_parity(layer, torch_layer, x, dtype=dtype, copy=step == 0, seed=step)
+        layer, torch_layer = ran["scratch"], ran["torch"]        # the statistics accumulate
+        assert ran["out"].shape == shape
     if training and layer.track_running_stats:
         assert layer.num_batches_tracked == torch_layer.num_batches_tracked == 4
 
