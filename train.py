@@ -26,15 +26,6 @@ checkpoints, metrics, plots) lives in ``run/``.
 
 from __future__ import annotations
 
-import os
-
-# Before NumPy and torch load their thread pools: one BLAS thread for NumPy (the scratch twin's
-# products are small, and OpenBLAS's busy-waiting second thread costs more than it saves), and
-# torch's OpenMP threads sleeping rather than spinning while they wait (a spinning thread holds
-# a core that another busy process needs). Measured in bench/; the environment overrides them.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import sys
 import time
 
@@ -184,7 +175,7 @@ def evaluate_checkpoint(args, saved: dict, device: torch.device) -> int:
 def main(argv: list[str] | None = None) -> int:
     args, saved = cli.parse_args(argv)
     device = recipe.pick_device(args.device)
-    recipe.setup_torch(device)
+    recipe.setup_torch(device, args.threads)
     if args.evaluate is not None:
         return evaluate_checkpoint(args, saved, device)
     return train(args, saved, device)

@@ -79,6 +79,10 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     add("--device", default="auto", choices=("auto", "cpu", "cuda"),
         help="where the torch twin runs; auto takes CUDA when there is a GPU; the scratch twin "
              "always runs on the CPU (default: auto)")
+    add("--threads", default=None, type=positive_int, metavar="N",
+        help="threads for torch and for NumPy's BLAS; on a machine other work keeps busy, fewer "
+             "threads, or OMP_WAIT_POLICY=PASSIVE in the environment (idle threads sleep instead "
+             "of spinning), can be faster (default: every core)")
     add("--dtype", default="float32", choices=("float32", "float64"),
         help="precision of weights and arithmetic, for both twins (default: float32)")
     add("--limit-train", default=None, type=positive_int, metavar="N",
