@@ -243,6 +243,30 @@ def layers_worker(args) -> dict:
                       "torch_ms": r[4]} for r in rows]}
 
 
+# -- the machine's limit: a large float32 GEMM through each library -----------------------------
+def peak_worker(args) -> dict:
+    """GFLOP/s of an n×n by n×n float32 matrix product (2n³ FLOPs), the fastest of a few, through
+    NumPy's BLAS and through torch: about as fast as this CPU multiplies, with these threads."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(threads())
+    n = args.n
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    best = {}
+    for name, product in (("numpy", lambda: a @ b), ("torch", lambda: ta @ tb)):
+        product()
+        seconds = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            product()
+            seconds.append(time.perf_counter() - start)
+        best[name] = 2 * n**3 / min(seconds) / 1e9
+    return {"n": n, "repeats": args.repeats, "gflops": best, "threads": threads()}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="one measurement of bench/run.py, as a JSON line")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -260,9 +284,13 @@ def main(argv=None) -> None:
     layers.add_argument("--batch", type=int, default=64)
     layers.add_argument("--repeats", type=int, default=15)
     layers.add_argument("--naive-batch", type=int, default=2)
+    peak = sub.add_parser("peak", help="GFLOP/s of a large float32 GEMM, NumPy and torch")
+    peak.add_argument("--n", type=int, default=2048)
+    peak.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "bench"))
-    worker = {"step": step_worker, "epoch": epoch_worker, "layers": layers_worker}[args.what]
+    worker = {"step": step_worker, "epoch": epoch_worker, "layers": layers_worker,
+              "peak": peak_worker}[args.what]
     print(json.dumps(worker(args)))
 
 

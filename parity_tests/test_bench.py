@@ -31,3 +31,20 @@ def test_layers_worker_runs():
     assert any(name.startswith("conv1") for name in names)
     assert any(name.startswith("pool1") for name in names)
     assert all(row["scratch_ms"] > 0 and row["torch_ms"] > 0 for row in result["rows"])
+
+
+def test_peak_worker_runs():
+    result = worker("peak", "--n", "64", "--repeats", "1")
+    assert set(result["gflops"]) == {"numpy", "torch"} and all(v > 0 for v in result["gflops"].values())
+
+
+def test_step_flops_by_hand():
+    """Batch 1 of the default Net, by hand: conv1 2·16·24²·25, conv2 2·32·8²·16·25, fc1 2·512·128,
+    fc2 2·128·10; the backward doubles all but conv1, whose input gradient training skips."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import run
+
+    forward = 460_800 + 1_638_400 + 131_072 + 2_560
+    assert run.step_flops(1) == {"forward": forward, "backward": forward + forward - 460_800,
+                                 "step": 3 * forward - 460_800}
+    assert run.step_flops(64)["step"] == 64 * run.step_flops(1)["step"]
