@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pages", nargs="*", type=Path, help="pages to check (default: every generated page)")
     parser.add_argument("--screenshot", type=Path, default=None,
                         help="also save a screenshot of the (single) page (default: none)")
+    parser.add_argument("--require-browser", action="store_true",
+                        help="fail, rather than skip, without chromium and markdown (CI) (default: off)")
     args = parser.parse_args(argv)
     browser = chromium()
     try:
@@ -106,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         browser = None
     if browser is None:
-        print("check_layout: needs chromium and the markdown package; skipped (the character budget "
-              "of build_pages.py --check still holds)")
-        return 0
-    pages = args.pages or generated_pages()
+        print("check_layout: needs chromium and the markdown package; "
+              + ("failing (--require-browser)" if args.require_browser else
+                 "skipped (the character budget of build_pages.py --check still holds)"))
+        return 1 if args.require_browser else 0
+    pages = args.pages or [*generated_pages(), ROOT / "README.md"]
     overflowing = 0
     with tempfile.TemporaryDirectory() as tmp:
         for page in pages:
