@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 import scratch.data
 import torch_ref.data
+from scratch._fast_conv import set_threads as scratch_conv_threads
 from scratch.augment import RandomAffine
 
 EPOCHS = 2
@@ -98,6 +99,7 @@ def setup_torch(device: torch.device, threads: int | None = None) -> None:
     threads = threads or cores()
     torch.set_num_threads(threads)
     threadpool_limits(threads, user_api="blas")
+    scratch_conv_threads(threads)  # the scratch convolutions' own split of the batch
     if device.type == "cpu":
         torch.use_deterministic_algorithms(True)
     else:

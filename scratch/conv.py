@@ -19,7 +19,9 @@ import numpy as np
 
 from scratch import _checks as check
 from scratch import init
-from scratch.im2col import _batch_last, _columns, _columns_backward, _nchw, _per_group, _windows
+from scratch._fast_conv import backward as _conv_backward
+from scratch._fast_conv import forward as _conv
+from scratch.im2col import _windows
 from scratch.module import Module, Parameter
 
 
@@ -130,7 +132,7 @@ class Conv2d(Module):
             where, padding, k, s, d, padding_mode)
         self.padding = padding if isinstance(padding, str) \
             else pads[::2]
-        self._window = (k, s, d, pads, padding_mode)  # for im2col.py
+        self._window = (k, s, d, pads, padding_mode)  # _fast_conv
         dtype = check.dtype(where, dtype)
         shape = (C_out, C_in // self.groups, *k)
         self.weight = Parameter(np.zeros(shape), dtype)
@@ -147,14 +149,15 @@ class Conv2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         unbatched = check.conv_input(self, x)
         x = x[None] if unbatched else x  # (N, C, H, W)
-        g, win = self.groups, self._window
-        cols = _columns(x, *win, g)          # (g, K, M)
+        W, b = self.weight.data, self.bias
+        b = None if b is None else b.data
+        old = self.cache[1] if self.cache else None
+        # out (N, C_out, …) = W im2col(x_pad) + b per
+        # group, laid out for the CPU (_fast_conv.py);
+        # the new columns are written over the old ones
+        out, cols = _conv(x, W, b, self._window,
+                          self.groups, old)
         self.cache = (x.shape, cols, unbatched)
-        W = _per_group(self.weight.data, g)  # (g, O, K)
-        out = W @ cols                       # (g, O, M)
-        if self.bias is not None:
-            out += _per_group(self.bias.data, g)  # + b
-        out = _nchw(out, x.shape, *win)  # (N, C_out, …)
         return out[0] if unbatched else out
 
     @np.errstate(invalid="ignore")  # inf·0: NaN
@@ -166,18 +169,16 @@ class Conv2d(Module):
         x_shape, cols, unbatched = check.cached(self)
         if unbatched:
             grad_out = grad_out[None]
-        g, win = self.groups, self._window
-        grad = _per_group(_batch_last(grad_out), g)    # (g, O, M)
-        if self.bias is not None:                      # Σ ∂out
-            self.bias.grad += grad.sum(axis=2).reshape(-1)
-        grad_weight = grad @ cols.transpose(0, 2, 1)   # ∂out colsᵀ
+        # ∂b = Σ ∂out, ∂W = ∂out colsᵀ, ∂x = col2im(Wᵀ ∂out)
+        grad_x, grad_weight, grad_bias = _conv_backward(
+            grad_out, self.weight.data, cols, x_shape,
+            self._window, self.groups, need_input_grad)
         self.weight.grad += grad_weight.reshape(self.weight.shape)
+        if self.bias is not None:
+            self.bias.grad += grad_bias
         if not need_input_grad:
             return None
-        W = _per_group(self.weight.data, g)            # (g, O, K)
-        grad_cols = W.transpose(0, 2, 1) @ grad        # Wᵀ ∂out
-        grad_x = _columns_backward(grad_cols, x_shape, *win)
-        return grad_x[0] if unbatched else grad_x      # col2im
+        return grad_x[0] if unbatched else grad_x
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -205,13 +206,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0,
     stride, dilation, pads, _ = _windows(
         where, x.shape, weight.shape[2:], stride, padding,
         dilation)
-    win = (weight.shape[2:], stride, dilation, pads)
-    cols = _columns(x, *win, groups=groups)   # (g, K, M)
-    out = _per_group(weight, groups) @ cols   # (g, C_out/g, M)
-    if bias is not None:
-        out += _per_group(bias, groups)
-    out = _nchw(out, x.shape, *win)   # (N, C_out, H_out, W_out)
-    return out[0] if unbatched else out
+    win = (weight.shape[2:], stride, dilation, pads, "zeros")
+    out, _ = _conv(x, weight, bias, win, groups)  # W cols + b
+    return out[0] if unbatched else out   # (N, C_out, H', W')
 
 
 def convolve2d(image, kernel, mode: str = "valid"):
