@@ -1,6 +1,7 @@
 """The bench command's building blocks still run (a smoke test, not a timing: benchmarks
 measure speed, tests never do). Each measurement is one subprocess printing one JSON line."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -41,8 +42,10 @@ def test_peak_worker_runs():
 def test_step_flops_by_hand():
     """Batch 1 of the default Net, by hand: conv1 2·16·24²·25, conv2 2·32·8²·16·25, fc1 2·512·128,
     fc2 2·128·10; the backward doubles all but conv1, whose input gradient training skips."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import run
+    # bench/run.py by its path: the name "run" is the run-bookkeeping package (run/)
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
 
     forward = 460_800 + 1_638_400 + 131_072 + 2_560
     assert run.step_flops(1) == {"forward": forward, "backward": forward + forward - 460_800,
