@@ -1277,7 +1277,7 @@ def draw_gradient_flow(ctx: Context):
         "each (rotation up to 10°, shift up to 10 % of the size, scale 0.9–1.1), warped by scratch's "
         "affine. Each warp is also made by torchvision's affine with the same parameters; the "
         "largest difference is printed in the title.",
-        concepts=["augment"], needs=(*twins("augment"), "data/MNIST/raw/t10k-images-idx3-ubyte.gz"))
+        concepts=["augment"], needs=twins("augment"))  # MNIST: torchvision downloads it
 def draw_augment(ctx: Context):
     import torch
     from torchvision.transforms import InterpolationMode
