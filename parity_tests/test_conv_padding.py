@@ -188,3 +188,29 @@ REFUSED = [
              TypeError, "Conv2d", "dtype must be float32 or float64", "got float16"),
 ]
 test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED)
+
+
+# Conv2d computes through one of two layouts (scratch/_fast_conv.py), chosen by the size of the
+# output image: batch last below 256 output pixels, per image from there on. Each padding mode
+# and argument form goes through both.
+LAYOUT_CASES = [
+    ({"padding": 2, "groups": 2}, True),
+    ({"padding": (1, 3), "stride": 2, "dilation": (2, 1)}, True),
+    ({"padding": "same", "dilation": 2}, False),
+]
+
+
+@pytest.mark.parametrize(("image", "columns_ndim"), [((9, 11), 3), ((34, 33), 4)],
+                         ids=["batch-last", "per-image"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("kwargs", "bias"), LAYOUT_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_each_layout_with_each_mode(image, columns_ndim, mode, kwargs, bias, dtype):
+    torch.manual_seed(0)
+    args = (4, 6, 3)
+    x = np.random.default_rng(1).standard_normal((3, 4, *image))
+    scratch = Conv2d(*args, padding_mode=mode, bias=bias, **kwargs)
+    assert_parity(scratch, TorchConv2d(*args, padding_mode=mode, bias=bias, **kwargs), x,
+                  dtype=dtype)
+    scratch.forward(x.astype(scratch.weight.data.dtype))  # the layout this size selects
+    assert scratch.cache[1].ndim == columns_ndim
