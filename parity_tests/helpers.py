@@ -143,6 +143,23 @@ def assert_finite(result) -> None:
 
 
 # -- activations, losses, cross_entropy ---------------------------------------------------------
+TIERS = [np.float64, np.float32]          # the float64 and float32 parity tiers
+REDUCTIONS = ["none", "mean", "sum"]
+# input shapes of the class losses: (N, C), (N, C, d1, d2), unbatched (C,), batch of 1
+CLASS_SHAPES = [(5, 4), (2, 4, 3, 2), (4,), (1, 3)]
+
+
+def as_tensor(array):
+    """An optional array (a weight, a target) as torch's twin of it."""
+    return None if array is None else torch.tensor(array)
+
+
+def assert_dtype_kept(result, dtype):
+    """float32 in, float32 out: no float64 temporaries leaked into the result."""
+    assert result["out"].dtype == dtype
+    assert result["grads"][0].dtype == dtype
+
+
 def class_case(rng, shape, ignore):
     """Logits, class-index targets (some set to ``ignore``, if given) and per-class weights."""
     n_classes = shape[0] if len(shape) == 1 else shape[1]

@@ -8,6 +8,7 @@ from parity_tests.helpers import DTYPES as BOTH_DTYPES
 from parity_tests.helpers import (
     NONFINITE,
     NONFINITE_ROWS,
+    TIERS,
     assert_close,
     assert_finite,
     assert_numerical_grad,
@@ -35,11 +36,10 @@ ALONG_DIM = [
 ]
 ALL = ELEMENTWISE + [(n, lambda s=s: s(-1), lambda t=t: t(-1)) for n, s, t in ALONG_DIM]
 IDS = [name for name, _, _ in ALL]
-DTYPES = [np.float64, np.float32]
 SHAPES = [(1,), (7,), (1, 5), (4, 3), (2, 3, 5), (2, 1, 3, 4)]   # batch of 1, odd sizes, NCHW
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALL, ids=IDS)
 def test_activation_parity(name, scratch, torch_cls, shape, dtype, rng):
@@ -47,7 +47,7 @@ def test_activation_parity(name, scratch, torch_cls, shape, dtype, rng):
     assert result["out"].dtype == dtype and result["grads"][0].dtype == dtype   # no float64 leak
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALL, ids=IDS)
 def test_activation_extreme_inputs(name, scratch, torch_cls, dtype, rng):
     """|x| up to 1e4, mixed with ordinary values: no overflow warning (pytest turns it into an
@@ -60,7 +60,7 @@ def test_activation_extreme_inputs(name, scratch, torch_cls, dtype, rng):
     assert not np.isnan(result["grads"][0]).any()
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALL, ids=IDS)
 def test_activation_nan_and_inf_propagate_as_torch(name, scratch, torch_cls, dtype):
     x = np.array([[np.nan, 1.0, -2.0], [np.inf, 0.5, -1.0], [-np.inf, 0.5, 2.0],
@@ -68,7 +68,7 @@ def test_activation_nan_and_inf_propagate_as_torch(name, scratch, torch_cls, dty
     assert_parity(scratch(), torch_cls(), x, dtype=dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize(("name", "scratch", "torch_cls"), ELEMENTWISE[2:], ids=IDS[2:5])
 def test_relu_kinks_at_exact_zero(name, scratch, torch_cls, dtype, rng):
     x = rng.standard_normal((3, 4))
@@ -146,7 +146,7 @@ def test_sigmoid_saturates_exactly_like_torch_in_float32():
 
 
 # -- Step: the perceptron's activation, forward only ------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 def test_step_forward_matches_torch_heaviside(dtype, rng):
     x = np.concatenate([rng.standard_normal(8), [0.0, -0.0, np.inf, -np.inf, np.nan, 1e4, -1e4]])
     x = x.astype(dtype)
@@ -275,7 +275,7 @@ def test_step_float16_as_torch():
     assert_close(out, T.Step()(torch.from_numpy(x)), "Step float16", dtype=np.float16)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0)])
 @pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALL, ids=IDS)
 def test_activation_of_an_empty_array_is_empty_as_torch(name, scratch, torch_cls, shape, dtype):

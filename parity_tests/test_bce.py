@@ -9,6 +9,10 @@ from parity_tests.helpers import DTYPES as BOTH_DTYPES
 from parity_tests.helpers import (
     NEGINF,
     POSINF,
+    REDUCTIONS,
+    TIERS,
+    as_tensor,
+    assert_dtype_kept,
     assert_finite,
     assert_numerical_grad,
     assert_parity,
@@ -23,22 +27,9 @@ from parity_tests.helpers import (
 from scratch import losses as S
 from torch_ref import losses as T
 
-DTYPES = [np.float64, np.float32]
-REDUCTIONS = ["none", "mean", "sum"]
-
-
-def _tensor(array):
-    return None if array is None else torch.tensor(array)
-
-
-def _assert_dtype(result, dtype):
-    """float32 in, float32 out: no float64 temporaries leaked into the result."""
-    assert result["out"].dtype == dtype
-    assert result["grads"][0].dtype == dtype
-
 
 # -- BCELoss ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("shape", [(1,), (6,), (4, 3), (2, 3, 4)])
 @pytest.mark.parametrize("weight", [None, "full", "per-column"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -48,15 +39,15 @@ def test_bce_parity(reduction, weight, shape, dtype, rng):
     x = rng.uniform(0.01, 0.99, shape)
     y = rng.random(shape)                     # soft targets are allowed, as in torch
     result = assert_parity(S.BCELoss(weight, reduction=reduction),
-                           T.BCELoss(_tensor(weight), reduction=reduction), x, y, dtype=dtype)
-    _assert_dtype(result, dtype)
+                           T.BCELoss(as_tensor(weight), reduction=reduction), x, y, dtype=dtype)
+    assert_dtype_kept(result, dtype)
 
 
 BOUNDARY_X = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1e-45, 1e-30, 0.5])
 BOUNDARY_Y = np.array([0.0, 1.0, 0.0, 1.0, 0.3, 0.6, 1.0, 1.0, 0.2])
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_at_zero_and_one_matches_torch(reduction, dtype):
     """log clamped at −100 in the loss; torch's backward (x − y) / max(x(1 − x), 1e-12) in the
@@ -80,7 +71,7 @@ def test_bce_numerical_gradient(reduction, rng):
 
 
 # -- BCEWithLogitsLoss --------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("shape", [(1,), (6,), (4, 3), (2, 5, 3)])
 @pytest.mark.parametrize("pos_weight", [False, True])
 @pytest.mark.parametrize("weight", [None, "full", "per-column"])
@@ -91,12 +82,12 @@ def test_bce_with_logits_parity(reduction, weight, pos_weight, shape, dtype, rng
     pos_weight = rng.uniform(0.5, 3, shape[-1:]) if pos_weight else None
     kwargs = {"reduction": reduction}
     result = assert_parity(S.BCEWithLogitsLoss(weight, pos_weight=pos_weight, **kwargs),
-                           T.BCEWithLogitsLoss(_tensor(weight), pos_weight=_tensor(pos_weight), **kwargs),
+                           T.BCEWithLogitsLoss(as_tensor(weight), pos_weight=as_tensor(pos_weight), **kwargs),
                            3 * rng.standard_normal(shape), rng.random(shape), dtype=dtype)
-    _assert_dtype(result, dtype)
+    assert_dtype_kept(result, dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("pos_weight", [False, True])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits_extreme_logits(reduction, pos_weight, dtype, rng):
@@ -104,7 +95,7 @@ def test_bce_with_logits_extreme_logits(reduction, pos_weight, dtype, rng):
     y = np.array([[1.0, 0.0, 0.0, 1.0, 0.5, 0.5], [0.0, 1.0, 1.0, 0.0, 0.2, 0.9]])
     pos_weight = np.linspace(0.5, 3, 6) if pos_weight else None
     result = assert_parity(S.BCEWithLogitsLoss(reduction=reduction, pos_weight=pos_weight),
-                           T.BCEWithLogitsLoss(reduction=reduction, pos_weight=_tensor(pos_weight)),
+                           T.BCEWithLogitsLoss(reduction=reduction, pos_weight=as_tensor(pos_weight)),
                            x, y, dtype=dtype)
     assert np.isfinite(result["out"]).all()
 

@@ -9,7 +9,12 @@ import torch
 
 from parity_tests.helpers import (
     BIG,
+    CLASS_SHAPES,
     NONFINITE_ROWS,
+    REDUCTIONS,
+    TIERS,
+    as_tensor,
+    assert_dtype_kept,
     assert_finite,
     assert_numerical_grad,
     assert_parity,
@@ -28,24 +33,9 @@ from parity_tests.helpers import DTYPES as BOTH_DTYPES
 from scratch import cross_entropy as S
 from torch_ref import cross_entropy as T
 
-DTYPES = [np.float64, np.float32]
-REDUCTIONS = ["none", "mean", "sum"]
-# input shapes of the class losses: (N, C), (N, C, d1, d2), unbatched (C,), batch of 1
-CLASS_SHAPES = [(5, 4), (2, 4, 3, 2), (4,), (1, 3)]
-
-
-def _tensor(array):
-    return None if array is None else torch.tensor(array)
-
-
-def _assert_dtype(result, dtype):
-    """float32 in, float32 out: no float64 temporaries leaked into the result."""
-    assert result["out"].dtype == dtype
-    assert result["grads"][0].dtype == dtype
-
 
 # -- CrossEntropyLoss ---------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("shape", CLASS_SHAPES)
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.15])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -58,11 +48,11 @@ def test_cross_entropy_parity(reduction, ignore_index, weighted, label_smoothing
         kwargs["ignore_index"] = ignore_index
     weight = weight if weighted else None
     result = assert_parity(S.CrossEntropyLoss(weight, **kwargs),
-                           T.CrossEntropyLoss(_tensor(weight), **kwargs), x, target, dtype=dtype)
-    _assert_dtype(result, dtype)
+                           T.CrossEntropyLoss(as_tensor(weight), **kwargs), x, target, dtype=dtype)
+    assert_dtype_kept(result, dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("shape", CLASS_SHAPES)
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -76,11 +66,11 @@ def test_cross_entropy_probability_targets_parity(reduction, weighted, label_smo
     weight = weight if weighted else None
     kwargs = {"reduction": reduction, "label_smoothing": label_smoothing}
     result = assert_parity(S.CrossEntropyLoss(weight, **kwargs),
-                           T.CrossEntropyLoss(_tensor(weight), **kwargs), x, p, dtype=dtype)
-    _assert_dtype(result, dtype)
+                           T.CrossEntropyLoss(as_tensor(weight), **kwargs), x, p, dtype=dtype)
+    assert_dtype_kept(result, dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_extreme_logits(reduction, dtype, rng):
     x = rng.uniform(-1e4, 1e4, (6, 5))

@@ -9,7 +9,10 @@ import torch
 from parity_tests.helpers import DTYPES as BOTH_DTYPES
 from parity_tests.helpers import (
     NONFINITE,
+    REDUCTIONS,
+    TIERS,
     assert_close,
+    assert_dtype_kept,
     assert_numerical_grad,
     assert_parity,
     f32,
@@ -25,34 +28,22 @@ from scratch import losses as S
 from torch_ref import cross_entropy as TC
 from torch_ref import losses as T
 
-DTYPES = [np.float64, np.float32]
-REDUCTIONS = ["none", "mean", "sum"]
 # every loss by name, in both twins: the class losses live in cross_entropy.py
 SCRATCH = {name: getattr(m, name) for m in (S, SC) for name in m.__all__}
 TORCH = {name: getattr(m, name) for m in (T, TC) for name in m.__all__}
 
 
-def _tensor(array):
-    return None if array is None else torch.tensor(array)
-
-
-def _assert_dtype(result, dtype):
-    """float32 in, float32 out: no float64 temporaries leaked into the result."""
-    assert result["out"].dtype == dtype
-    assert result["grads"][0].dtype == dtype
-
-
 # -- MSELoss ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("shape", [(), (1,), (5,), (4, 3), (2, 3, 4, 5)])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_mse_parity(reduction, shape, dtype, rng):
     result = assert_parity(S.MSELoss(reduction=reduction), T.MSELoss(reduction=reduction),
                            rng.standard_normal(shape), rng.standard_normal(shape), dtype=dtype)
-    _assert_dtype(result, dtype)
+    assert_dtype_kept(result, dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 def test_mse_extreme_inputs(dtype, rng):
     x = rng.uniform(-1e4, 1e4, (4, 3))
     assert_parity(S.MSELoss(), T.MSELoss(), x, -x, dtype=dtype)
@@ -75,7 +66,7 @@ LOSSES = [
 LOSS_IDS = [name for name, _, _ in LOSSES]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize(("name", "cls", "make"), LOSSES, ids=LOSS_IDS)
 def test_loss_is_a_0d_array_of_the_input_dtype(name, cls, make, dtype, rng):
     x, target = make(rng)

@@ -6,6 +6,11 @@ import pytest
 import torch
 
 from parity_tests.helpers import (
+    CLASS_SHAPES,
+    REDUCTIONS,
+    TIERS,
+    as_tensor,
+    assert_dtype_kept,
     assert_numerical_grad,
     assert_parity,
     class_case,
@@ -20,26 +25,12 @@ from parity_tests.helpers import (
 from scratch import cross_entropy as S
 from torch_ref import cross_entropy as T
 
-DTYPES = [np.float64, np.float32]
-REDUCTIONS = ["none", "mean", "sum"]
-# input shapes of the class losses: (N, C), (N, C, d1, d2), unbatched (C,), batch of 1
-CLASS_SHAPES = [(5, 4), (2, 4, 3, 2), (4,), (1, 3)]
 CE, NLL, TCE, TNLL = S.CrossEntropyLoss, S.NLLLoss, T.CrossEntropyLoss, T.NLLLoss
 
 
-def _tensor(array):
-    return None if array is None else torch.tensor(array)
-
-
-def _assert_dtype(result, dtype):
-    """float32 in, float32 out: no float64 temporaries leaked into the result."""
-    assert result["out"].dtype == dtype
-    assert result["grads"][0].dtype == dtype
-
-
 # -- NLLLoss ------------------------------------------------------------------------------------
 # -- NLLLoss ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("shape", CLASS_SHAPES)
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("ignore_index", [None, -100, 1])
@@ -50,9 +41,9 @@ def test_nll_parity(reduction, ignore_index, weighted, shape, dtype, rng):
     if ignore_index is not None:
         kwargs["ignore_index"] = ignore_index
     weight = weight if weighted else None
-    result = assert_parity(S.NLLLoss(weight, **kwargs), T.NLLLoss(_tensor(weight), **kwargs), x, target,
+    result = assert_parity(S.NLLLoss(weight, **kwargs), T.NLLLoss(as_tensor(weight), **kwargs), x, target,
                            dtype=dtype)
-    _assert_dtype(result, dtype)
+    assert_dtype_kept(result, dtype)
 
 
 def test_nll_weighted_mean_by_hand():

@@ -7,6 +7,7 @@ import torch
 
 from parity_tests.helpers import (
     BIG,
+    TIERS,
     assert_close,
     assert_finite,
     assert_parity,
@@ -25,13 +26,12 @@ ALONG_DIM = [
     ("Softmax", S.Softmax, T.Softmax),
     ("LogSoftmax", S.LogSoftmax, T.LogSoftmax),
 ]
-DTYPES = [np.float64, np.float32]
 SOFTMAXES = pytest.mark.parametrize(("scratch", "reference"), [(S.Softmax, T.Softmax),
                                                                (S.LogSoftmax, T.LogSoftmax)],
                                     ids=["Softmax", "LogSoftmax"])
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize("dim", [0, 1, 2, -1, -2, -3])
 @pytest.mark.parametrize(("name", "scratch", "torch_cls"), ALONG_DIM, ids=[n for n, _, _ in ALONG_DIM])
 def test_softmax_dims_on_3d(name, scratch, torch_cls, dim, dtype, rng):
@@ -133,7 +133,7 @@ def test_softmax_scores_spanning_the_range(scratch, reference, dtype):
 EMPTY = [((0,), 0), ((0, 3), 0), ((0, 3), 1), ((3, 0), 0), ((3, 0), 1), ((2, 0, 4), 1), ((2, 0, 4), -1)]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", TIERS)
 @pytest.mark.parametrize(("shape", "dim"), EMPTY, ids=[f"{s}-dim{d}" for s, d in EMPTY])
 @SOFTMAXES
 def test_softmax_over_an_empty_dimension_is_empty_as_torch(scratch, reference, shape, dim, dtype):
