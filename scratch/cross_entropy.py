@@ -83,10 +83,7 @@ class NLLLoss(_ClassLoss):
 
     def forward(self, x: np.ndarray, target: np.ndarray):
         where, w = "NLLLoss", self.weight
-        check.class_scores(where, x)
-        check.weight_dtype(where, "weight", w, x)
-        check.class_weight(where, w, x)
-        check.some_classes(where, x)
+        check.class_input(where, x, w)
         check.class_target(where, x, target, self.ignore_index)
         x_b, target_b = batched(x, target)
         loss, picked = self.pick(x_b, target_b)     # (N, …)
@@ -123,10 +120,7 @@ class CrossEntropyLoss(_ClassLoss):
 
     def forward(self, x: np.ndarray, target: np.ndarray):
         where, w = "CrossEntropyLoss", self.weight
-        check.class_scores(where, x)
-        check.weight_dtype(where, "weight", w, x)
-        check.class_weight(where, w, x)
-        check.some_classes(where, x)
+        check.class_input(where, x, w)
         soft = is_probabilities(x, target)
         if soft:
             check.float_target(where, x, target)

@@ -65,6 +65,14 @@ def class_scores(where: str, x) -> None:
         raise ValueError(f"{where}: input must be (C,), (N, C) or (N, C, d1, …), got a 0-d array")
 
 
+def class_input(where: str, x, weight) -> None:
+    """What NLLLoss and CrossEntropyLoss check first: the scores, and one weight per class."""
+    class_scores(where, x)
+    weight_dtype(where, "weight", weight, x)
+    class_weight(where, weight, x)
+    some_classes(where, x)
+
+
 def class_target(where: str, x: np.ndarray, target, ignore_index: int) -> None:
     """Class indices (int64 or uint8, as torch) of shape (N, d1, …), or () for a (C,) input."""
     if not isinstance(target, np.ndarray):
