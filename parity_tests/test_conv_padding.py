@@ -24,6 +24,7 @@ from parity_tests.helpers import (
     stricter,
     t32,
 )
+from scratch import _fast_conv, _threads
 from scratch.conv import Conv2d
 from torch_ref.conv import Conv2d as TorchConv2d
 
@@ -190,27 +191,54 @@ REFUSED = [
 test_scratch_refuses, test_torch_agrees = refusal_tests(REFUSED)
 
 
-# Conv2d computes through one of two layouts (scratch/_fast_conv.py), chosen by the size of the
-# output image: batch last below 256 output pixels, per image from there on. Each padding mode
-# and argument form goes through both.
+# Conv2d computes through one of three layouts (scratch/_fast_conv.py), chosen by the size of the
+# output image and the vertical stride. Each padding mode and argument form goes through each
+# layout that can take it (rows needs a vertical stride and dilation of 1), the layout forced. The per-image
+# layout cuts the batch into a share per thread: it runs once more on three threads, 26 images
+# in shares of 8, 9 and 9 (small images: float32 sums of a few hundred terms).
 LAYOUT_CASES = [
     ({"padding": 2, "groups": 2}, True),
+    ({"padding": (1, 3), "stride": (1, 2), "dilation": (1, 2)}, True),
+    ({"padding": (1, 3), "stride": (1, 2), "dilation": (2, 1)}, True),
     ({"padding": (1, 3), "stride": 2, "dilation": (2, 1)}, True),
     ({"padding": "same", "dilation": 2}, False),
+    ({"padding": "same", "dilation": (1, 2)}, False),
 ]
+LAYOUTS = {"per image": (34, 33), "rows": (9, 11), "batch last": (9, 11),
+           "per image on 3 threads": (5, 6)}
 
 
-@pytest.mark.parametrize(("image", "columns_ndim"), [((9, 11), 3), ((34, 33), 4)],
-                         ids=["batch-last", "per-image"])
+@pytest.mark.parametrize(("layout", "kwargs", "bias"), [
+    pytest.param(layout, kwargs, bias, id=f"{layout.replace(' ', '-')}-{number}")
+    for layout in LAYOUTS for number, (kwargs, bias) in enumerate(LAYOUT_CASES)
+    if layout != "rows" or all(np.broadcast_to(kwargs.get(name, 1), 2)[0] == 1
+                               for name in ("stride", "dilation"))])
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("kwargs", "bias"), LAYOUT_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_each_layout_with_each_mode(image, columns_ndim, mode, kwargs, bias, dtype):
+def test_each_layout_with_each_mode(layout, kwargs, bias, mode, dtype, monkeypatch):
+    used = layout.removesuffix(" on 3 threads")
+    monkeypatch.setattr(_fast_conv, "_layout", lambda x_shape, window: used)
+    monkeypatch.setattr(_threads, "THREADS", 3 if used != layout else 1)
     torch.manual_seed(0)
-    args = (4, 6, 3)
-    x = np.random.default_rng(1).standard_normal((3, 4, *image))
+    args, N = (4, 6, 3), 26 if used != layout else 3
+    x = np.random.default_rng(1).standard_normal((N, 4, *LAYOUTS[layout]))
     scratch = Conv2d(*args, padding_mode=mode, bias=bias, **kwargs)
     assert_parity(scratch, TorchConv2d(*args, padding_mode=mode, bias=bias, **kwargs), x,
                   dtype=dtype)
-    scratch.forward(x.astype(scratch.weight.data.dtype))  # the layout this size selects
-    assert scratch.cache[1].ndim == columns_ndim
+    scratch.forward(x.astype(scratch.weight.data.dtype))
+    assert _fast_conv.kept_layout(scratch.cache[1]) == used   # the one forced was the one used
+
+
+@pytest.mark.parametrize(("x_shape", "kernel_size", "kwargs", "layout"), [
+    ((2, 1, 28, 28), 5, {}, "per image"),                  # the MNIST CNN's conv1: 24 × 24 out
+    ((2, 16, 12, 12), 5, {}, "rows"),                      # its conv2: 8 × 8 out
+    ((2, 16, 12, 12), 5, {"stride": (1, 2)}, "rows"),
+    ((2, 16, 12, 12), 5, {"stride": (2, 1)}, "batch last"),
+    ((2, 16, 12, 12), 3, {"dilation": (1, 2)}, "rows"),
+    ((2, 16, 12, 12), 3, {"dilation": (2, 1)}, "batch last"),
+    ((2, 4, 16, 16), 1, {}, "per image"),                  # 16 × 16 = 256 output pixels
+    ((2, 4, 16, 16), 2, {}, "rows"),                       # 15 × 15 = 225
+])
+def test_layout_follows_output_size_vertical_stride_and_dilation(x_shape, kernel_size, kwargs, layout):
+    window = Conv2d(x_shape[1], 3, kernel_size, **kwargs)._window
+    assert _fast_conv._layout(x_shape, window) == layout

@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 
 import scratch.data
 import torch_ref.data
-from scratch._fast_conv import set_threads as scratch_conv_threads
+from scratch._threads import set_threads as scratch_conv_threads
 from scratch.augment import RandomAffine
 
 EPOCHS = 2

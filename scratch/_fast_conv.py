@@ -2,26 +2,32 @@
 laid out for the CPU. Only where the numbers lie changes, and the order
 in which float sums are rounded; the maths is scratch/conv.py's.
 
-Two layouts of the columns, chosen per layer (docs/notes/im2col.md):
+Three layouts of the columns, chosen per layer (docs/notes/im2col.md):
 * per image, where the output image is large (the MNIST CNN's conv1,
   24 × 24): cols (N, g, K + 1, P), P = H_out·W_out. One product per
   image, W_b @ cols[n], lands in NCHW as it stands: no layout move. A row
   of ones in cols and b as a last column of W_b add the bias inside the
   product, and ∂out @ colsᵀ then holds ∂b in its last column. The batch
   is split among the cores (THREADS), one share of images per thread.
-* batch last, where it is small (conv2, 8 × 8): cols (g, K, M), M =
-  H_out·W_out·N, scratch/im2col.py's; a window row there is W_out·N
-  numbers long, and one product per group serves the whole batch.
+* rows, where it is small and the vertical stride and dilation are 1
+  (conv2, 8 × 8): x unfolded along its width only, rows (g, H_pad, C/g,
+  kW, W_out, N), the batch last: kW copies instead of kH·kW. The kH rows
+  that output row i reads lie one after another, a (kH·C/g·kW, W_out·N)
+  view, so out[:, :, i] = W @ that view: one product per output row, and
+  likewise per input row for ∂x (MEC, Cho & Brand, ICML 2017).
+* batch last otherwise: cols (g, K, M), M = H_out·W_out·N,
+  scratch/im2col.py's; a window row there is W_out·N numbers long, and
+  one product per group serves the whole batch.
+backward tells them apart by the axes of what forward kept: 6, 4, 3.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
+from scratch import _threads
 from scratch.im2col import (
+    _batch_first,
     _batch_last,
     _buffer,
     _columns,
@@ -38,54 +44,18 @@ from scratch.im2col import (
 PER_IMAGE = 256
 
 
-def _cores() -> int:
-    """The threads for the per-image layout: as many as OpenBLAS starts
-    (OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else every core this
-    process may run on). Each image's products are small enough that
-    OpenBLAS runs them on the calling thread, and numpy's copies let go
-    of the GIL, so the threads' shares of the batch run side by side."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        if os.environ.get(name, "").isdigit() and int(os.environ[name]):
-            return int(os.environ[name])
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+def _layout(x_shape, window) -> str:
+    """'per image' from PER_IMAGE output pixels on; below, 'rows' where
+    the vertical stride and dilation are 1, else 'batch last'."""
+    H_out, W_out = _output_size(x_shape, *window[:4])
+    if H_out * W_out >= PER_IMAGE:
+        return "per image"
+    return "rows" if window[1][0] == window[2][0] == 1 else "batch last"
 
 
-THREADS = _cores()
-_pool: list = [None, 0]                 # the executor and its workers
-
-
-def set_threads(n: int) -> None:
-    """The per-image layout's threads from now on (train.py --threads)."""
-    global THREADS
-    THREADS = max(1, int(n))
-
-
-def _forget_pool() -> None:             # a forked child has no threads
-    _pool[:] = [None, 0]
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _shares(work, N) -> None:
-    """work(images) for THREADS consecutive shares of range(N), the
-    first on the calling thread. One share per thread, not small blocks:
-    each numpy call costs microseconds of Python, 25 taps per call. The
-    work is per image, so the thread count never changes a number."""
-    runs = max(1, min(THREADS, N // 8))
-    cut = [N * r // runs for r in range(runs + 1)]
-    if runs == 1:
-        return work(slice(0, N))
-    if _pool[1] < runs - 1:
-        _pool[:] = [ThreadPoolExecutor(runs - 1, "scratch-conv"), runs - 1]
-    futures = [_pool[0].submit(work, slice(cut[r], cut[r + 1]))
-               for r in range(1, runs)]
-    work(slice(0, cut[1]))
-    for future in futures:
-        future.result()
+def kept_layout(kept) -> str:
+    """Which layout forward used, from what it kept for backward."""
+    return {6: "rows", 4: "per image", 3: "batch last"}[kept.ndim]
 
 
 def forward(x, weight, bias, window, groups, reuse=None):
@@ -98,7 +68,10 @@ def forward(x, weight, bias, window, groups, reuse=None):
     """
     N, C_out = x.shape[0], weight.shape[0]
     H_out, W_out = _output_size(x.shape, *window[:4])
-    if H_out * W_out < PER_IMAGE:
+    layout = _layout(x.shape, window)
+    if layout == "rows":
+        return _rows_forward(x, weight, bias, window, groups, reuse)
+    if layout == "batch last":
         cols = _columns(x, *window, groups, reuse)      # (g, K, M)
         out = _per_group(weight, groups) @ cols         # (g, O, M)
         if bias is not None:
@@ -113,7 +86,7 @@ def forward(x, weight, bias, window, groups, reuse=None):
     def share(n):
         _image_columns(x[n], window, groups, cols[n])
         np.matmul(W, cols[n], out=out[n])               # (n, g, O, P)
-    _shares(share, N)
+    _threads.run(share, _threads.shares(N))
     return out.reshape(N, C_out, H_out, W_out), cols
 
 
@@ -121,6 +94,9 @@ def backward(grad_out, weight, cols, x_shape, window, groups,
              need_input_grad=True):
     """∂L/∂out -> (∂L/∂x or None, ∂L/∂W, ∂L/∂b or None):
     ∂b = Σ ∂out,  ∂W = ∂out colsᵀ,  ∂x = col2im(Wᵀ ∂out)."""
+    if cols.ndim == 6:
+        return _rows_backward(grad_out, weight, cols, x_shape, window,
+                              groups, need_input_grad)
     W = _per_group(weight, groups)                      # (g, O, K)
     if cols.ndim == 4:
         return _image_backward(grad_out, W, cols, x_shape, window,
@@ -137,6 +113,78 @@ def backward(grad_out, weight, cols, x_shape, window, groups,
             grad_W, grad_b)
 
 
+# -- the rows layout --------------------------------------------------------
+def _row_weights(weight, groups) -> np.ndarray:
+    """W (C_out, C/g, kH, kW) -> (g, O, kH·C/g·kW), in the order (u, c, v)
+    of a block of kH rows of the unfolded x."""
+    C_out, C_g, kH, kW = weight.shape
+    W = weight.reshape(groups, C_out // groups, C_g, kH, kW)
+    return W.transpose(0, 1, 3, 2, 4).reshape(groups, C_out // groups,
+                                              kH * C_g * kW)
+
+
+def _rows_forward(x, weight, bias, window, groups, reuse):
+    """rows[g, h, c, v, j, n] = x_pad[n, g·C/g + c, h, sW·j + dW·v], then
+    out[:, :, i] = W rows[:, sH·i ... sH·i + kH − 1] + b, one product per
+    output row: kH rows of the unfolded x lie one after another."""
+    (kH, kW), (sH, sW), (_, dW), pads, mode = window
+    (N, C), (H_out, W_out) = x.shape[:2], _output_size(x.shape, *window[:4])
+    x_t = _batch_last(x, pads, mode)            # (C, H_pad, W_pad, N)
+    H_pad, C_g = x_t.shape[1], C // groups
+    rows = _buffer(reuse, (groups, H_pad, C_g, kW, W_out, N), x.dtype)
+    for v in range(kW):
+        rows[:, :, :, v] = x_t[:, :, v * dW:v * dW + (W_out - 1) * sW + 1:sW] \
+            .reshape(groups, C_g, H_pad, W_out, N).swapaxes(1, 2)
+    R, K = rows.reshape(groups, H_pad * C_g * kW, W_out * N), C_g * kW
+    W = _row_weights(weight, groups)            # (g, O, kH·K)
+    out = np.empty((groups, W.shape[1], H_out, W_out * N), x.dtype)
+    for i in range(H_out):                      # (g, O, kH·K) @ (g, kH·K, W_out·N)
+        np.matmul(W, R[:, sH * i * K:(sH * i + kH) * K], out=out[:, :, i])
+    if bias is not None:
+        out += bias.reshape(groups, -1, 1, 1)
+    return _batch_first(out.reshape(weight.shape[0], H_out, W_out, N)), rows
+
+
+def _rows_backward(grad_out, weight, rows, x_shape, window, groups,
+                   need_input_grad):
+    """∂W = Σ_i ∂out[:, :, i] rows_iᵀ, and for each row h of x_pad
+    ∂rows[h] = Σ_u W[:, :, u]ᵀ ∂out[:, :, h − u] (vertical stride 1): the
+    output rows h − u lie one after another too. Then each width tap's
+    ∂rows is added back where it was read."""
+    (kH, kW), (sH, sW), (_, dW), pads, mode = window
+    (N, C, H, W_in), (H_out, W_out) = x_shape, grad_out.shape[2:]
+    g, H_pad, C_g = rows.shape[:3]
+    R, K = rows.reshape(g, H_pad * C_g * kW, W_out * N), C_g * kW
+    grad_t = _batch_last(grad_out)              # (C_out, H_out, W_out, N)
+    grad_b = grad_t.reshape(grad_t.shape[0], H_out * W_out * N).sum(axis=1)
+    O = grad_t.shape[0] // g                    # each output row's ∂out:
+    grad = grad_t.reshape(g, O, H_out, W_out * N).swapaxes(1, 2).copy()
+    grad_W = np.zeros((g, kH * K, O), grad.dtype)
+    for i in range(H_out):                      # (rows ∂outᵀ)ᵀ: see above
+        grad_W += R[:, sH * i * K:(sH * i + kH) * K] @ grad[:, i].swapaxes(1, 2)
+    grad_W = grad_W.reshape(g, kH, C_g, kW, O).transpose(0, 4, 2, 1, 3)
+    grad_W = grad_W.reshape(g, O, C_g * kH * kW)
+    if not need_input_grad:
+        return None, grad_W, grad_b
+    # W_rev[:, :, (kH − 1 − u)·O + o] = W[o, :, u]: rows h − u for u
+    # falling are output rows rising
+    W_rev = _row_weights(weight, groups).reshape(g, O, kH, K)[:, :, ::-1]
+    W_rev = W_rev.transpose(0, 3, 2, 1).reshape(g, K, kH * O)
+    grad = grad.reshape(g, H_out * O, W_out * N)
+    grad_x_t = np.zeros((C, H_pad, W_in + pads[2] + pads[3], N), grad.dtype)
+    grad_x_g = grad_x_t.reshape(g, C_g, *grad_x_t.shape[1:])
+    for h in range(H_pad):                      # u from min(kH − 1, h) down
+        first, last = max(0, h - kH + 1), min(H_out - 1, h)  # output rows
+        q = kH - 1 - h + first
+        grad_rows = (W_rev[:, :, q * O:(q + last - first + 1) * O]
+                     @ grad[:, first * O:(last + 1) * O])
+        grad_rows = grad_rows.reshape(g, C_g, kW, W_out, N)
+        for v in range(kW):
+            grad_x_g[:, :, h, v * dW:v * dW + (W_out - 1) * sW + 1:sW] += \
+                grad_rows[:, :, v]
+    return (_unpad(_batch_first(grad_x_t), pads, mode, (H, W_in)),
+            grad_W, grad_b)
+
 # -- the per-image layout ---------------------------------------------------
 def _image_backward(grad_out, W, cols, x_shape, window, need_input_grad):
     """The backward per image, ∂W (with ∂b) summed over the images last."""
@@ -149,7 +197,7 @@ def _image_backward(grad_out, W, cols, x_shape, window, need_input_grad):
         if need_input_grad:
             grad_cols = np.matmul(W.swapaxes(1, 2), grad[n])
             grad_x[n] = _image_col2im(grad_cols, grad_x[n].shape, window)
-    _shares(share, N)
+    _threads.run(share, _threads.shares(N))
     grad_Wb = per_image.sum(axis=0)                     # (g, O, K (+ 1))
     grad_b = grad_Wb[..., K].reshape(-1) if cols.shape[2] > K else None
     return grad_x, grad_Wb[..., :K], grad_b
