@@ -12,8 +12,8 @@ weights; both walk the training set in the same order (one permutation per epoch
 ``np.random.default_rng([seed, epoch])``) and take the same steps of the same optimizer under
 the same one-cycle schedule. ``--impl both`` runs them side by side on every batch and reports
 how far their losses and, at the end, their parameters drift apart: in float64 the default
-run's 470 losses agree to 3.3e-14 relative (measured on an AMD EPYC); in float32 the twins round differently and training
-amplifies it, and the report shows that rather than hiding it.
+run's 470 losses agree to 3.3e-14 relative (measured on an AMD EPYC); in float32 the twins
+round differently and training amplifies it, and the report shows that rather than hiding it.
 
 A run writes into its folder (``--out``, default ``runs/<impl>-<dataset>-<time>/``):
 checkpoint.pt (at every epoch's end and on Ctrl-C, atomically; torch.load(weights_only=True)),
