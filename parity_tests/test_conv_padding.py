@@ -16,8 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity_tests.helpers import (
+    assert_close,
     assert_numerical_grad,
     assert_parity,
+    copy_weights,
     f32,
     refusal,
     refusal_tests,
@@ -203,6 +205,7 @@ LAYOUT_CASES = [
     ({"padding": (1, 3), "stride": 2, "dilation": (2, 1)}, True),
     ({"padding": "same", "dilation": 2}, False),
     ({"padding": "same", "dilation": (1, 2)}, False),
+    ({"padding": (1, 2), "stride": (1, 2), "groups": 2}, False),
 ]
 LAYOUTS = {"per image": (34, 33), "rows": (9, 11), "batch last": (9, 11),
            "per image on 3 threads": (5, 6)}
@@ -227,6 +230,30 @@ def test_each_layout_with_each_mode(layout, kwargs, bias, mode, dtype, monkeypat
                   dtype=dtype)
     scratch.forward(x.astype(scratch.weight.data.dtype))
     assert _fast_conv.kept_layout(scratch.cache[1]) == used   # the one forced was the one used
+
+
+@pytest.mark.parametrize("layout", ["per image", "rows", "batch last"])
+def test_each_layout_on_an_empty_batch_and_from_shape_to_shape(layout, monkeypatch):
+    """One layer, called on batch after batch of other shapes, writes its columns over the last
+    call's where they fit (and assert_parity works on copies): each call must match torch."""
+    monkeypatch.setattr(_fast_conv, "_layout", lambda x_shape, window: layout)
+    torch.manual_seed(0)
+    kwargs = {"padding": (1, 2), "stride": (1, 2), "groups": 2}
+    theirs = TorchConv2d(4, 6, 3, **kwargs, dtype=torch.float64)
+    scratch = Conv2d(4, 6, 3, **kwargs, dtype=np.float64)
+    copy_weights(theirs, scratch)
+    rng = np.random.default_rng(2)
+    for shape in [(3, 4, 9, 11), (3, 4, 9, 11), (0, 4, 9, 11), (2, 4, 7, 6), (3, 4, 9, 11), (5, 4, 9, 11)]:
+        x = torch.from_numpy(rng.standard_normal(shape)).requires_grad_(True)
+        theirs.zero_grad()
+        out = theirs(x)
+        grad = torch.from_numpy(rng.standard_normal(tuple(out.shape)))
+        out.backward(grad)
+        scratch.zero_grad()
+        assert_close(scratch(x.detach().numpy()), out, f"output for {shape}")
+        assert_close(scratch.backward(grad.numpy()), x.grad, f"input gradient for {shape}")
+        assert_close(scratch.weight.grad, theirs.weight.grad, f"weight gradient for {shape}")
+        assert_close(scratch.bias.grad, theirs.bias.grad, f"bias gradient for {shape}")
 
 
 @pytest.mark.parametrize(("x_shape", "kernel_size", "kwargs", "layout"), [

@@ -65,8 +65,6 @@ def forward(x, weight, bias, window, groups, reuse=None):
     dilation, pads, padding mode). The columns are written over
     ``reuse`` (the last call's) where it fits.
     """
-    N, C_out = x.shape[0], weight.shape[0]
-    H_out, W_out = _output_size(x.shape, *window[:4])
     layout = _layout(x.shape, window)
     if layout == "rows":
         return _conv_rows.forward(x, weight, bias, window, groups, reuse)
@@ -76,6 +74,8 @@ def forward(x, weight, bias, window, groups, reuse=None):
         if bias is not None:
             out += _per_group(bias, groups)
         return _nchw(out, x.shape, *window), cols
+    N, C_out = x.shape[0], weight.shape[0]
+    H_out, W_out = _output_size(x.shape, *window[:4])
     W = _per_group(weight, groups)                      # (g, O, K)
     if bias is not None:                                # (g, O, K + 1)
         W = np.concatenate([W, _per_group(bias, groups)], axis=2)
@@ -93,11 +93,12 @@ def backward(grad_out, weight, cols, x_shape, window, groups,
              need_input_grad=True):
     """∂L/∂out -> (∂L/∂x or None, ∂L/∂W, ∂L/∂b or None):
     ∂b = Σ ∂out,  ∂W = ∂out colsᵀ,  ∂x = col2im(Wᵀ ∂out)."""
-    if cols.ndim == 6:
+    layout = kept_layout(cols)
+    if layout == "rows":
         return _conv_rows.backward(grad_out, weight, cols, x_shape, window,
                                    groups, need_input_grad)
     W = _per_group(weight, groups)                      # (g, O, K)
-    if cols.ndim == 4:
+    if layout == "per image":
         return _image_backward(grad_out, W, cols, x_shape, window,
                                need_input_grad)
     grad = _per_group(_batch_last(grad_out), groups)    # (g, O, M)

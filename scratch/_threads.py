@@ -42,7 +42,8 @@ if hasattr(os, "register_at_fork"):
 def shares(N: int) -> list[slice]:
     """THREADS consecutive shares of range(N), at least 8 images each.
     One share per thread, not small blocks: each numpy call costs
-    microseconds of Python, and a layer makes dozens per share."""
+    microseconds of Python, and a layer makes dozens per share. Each
+    image is computed alone, so the thread count never changes a number."""
     runs = max(1, min(THREADS, N // 8))
     cut = [N * r // runs for r in range(runs + 1)]
     return [slice(cut[r], cut[r + 1]) for r in range(runs)]
