@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch.im2col import _batch_first, _batch_last, _buffer, _output_size, _unpad
+from scratch.im2col import _batch_first, _batch_last, _buffer, _output_size, _tap, _unpad
 
 
 def _row_weights(weight, groups) -> np.ndarray:
@@ -31,7 +31,7 @@ def _row_weights(weight, groups) -> np.ndarray:
 def _width_taps(window, W_out):
     """Width tap v's columns of x_pad: sW·j + dW·v for j < W_out."""
     (_, kW), (_, sW), (_, dW) = window[:3]
-    return [slice(v * dW, v * dW + (W_out - 1) * sW + 1, sW) for v in range(kW)]
+    return [_tap(v, dW, sW, W_out) for v in range(kW)]
 
 
 def forward(x, weight, bias, window, groups, reuse):

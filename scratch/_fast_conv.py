@@ -35,6 +35,7 @@ from scratch.im2col import (
     _output_size,
     _per_group,
     _sources,
+    _tap,
     _unpad,
 )
 
@@ -148,9 +149,9 @@ def _taps(window, out_size):
     (kH, kW), (sH, sW), (dH, dW) = window[:3]
     H_out, W_out = out_size
     for u in range(kH):
-        rows = slice(u * dH, u * dH + (H_out - 1) * sH + 1, sH)
+        rows = _tap(u, dH, sH, H_out)
         for v in range(kW):
-            columns = slice(v * dW, v * dW + (W_out - 1) * sW + 1, sW)
+            columns = _tap(v, dW, sW, W_out)
             yield u, v, (..., rows, columns)
 
 

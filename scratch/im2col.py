@@ -205,11 +205,18 @@ def _im2col(x_t, kernel_size, stride, dilation, out=None) -> np.ndarray:
                                 dilation, (0, 0, 0, 0))
     cols = _buffer(out, (C, kH, kW, H_out, W_out, N), x_t.dtype)
     for u in range(kH):
-        rows = slice(u * dH, u * dH + (H_out - 1) * sH + 1, sH)
+        rows = _tap(u, dH, sH, H_out)
         for v in range(kW):
-            columns = slice(v * dW, v * dW + (W_out - 1) * sW + 1, sW)
+            columns = _tap(v, dW, sW, W_out)
             cols[:, u, v] = x_t[:, rows, columns]     # (C, H_out, W_out, N)
     return cols.reshape(C * kH * kW, H_out, W_out, N)
+
+
+def _tap(offset, dilation, stride, size) -> slice:
+    """Kernel tap ``offset``'s rows (or columns) of x_pad, one per output
+    row: d·offset + s·i for 0 ≤ i < size."""
+    start = offset * dilation
+    return slice(start, start + (size - 1) * stride + 1, stride)
 
 
 def _buffer(out, shape, dtype) -> np.ndarray:
@@ -233,9 +240,9 @@ def _col2im(cols, x_t_shape, kernel_size, stride, dilation) -> np.ndarray:
     cols = cols.reshape(cols.shape[0] // (kH * kW), kH, kW, *cols.shape[1:])
     x_t = np.zeros(x_t_shape, dtype=cols.dtype)
     for u in range(kH):
-        rows = slice(u * dH, u * dH + (H_out - 1) * sH + 1, sH)
+        rows = _tap(u, dH, sH, H_out)
         for v in range(kW):
-            columns = slice(v * dW, v * dW + (W_out - 1) * sW + 1, sW)
+            columns = _tap(v, dW, sW, W_out)
             x_t[:, rows, columns] += cols[:, u, v]    # (C, H_out, W_out, N)
     return x_t
 
