@@ -42,11 +42,11 @@ MEAN, STD = 0.1307, 0.3081                   # MNIST's, as train.py normalises
 
 
 def train_defaults() -> dict:
-    """The recipe's defaults (EPOCHS, BATCH_SIZE, LR, EVAL_BATCH_SIZE), read from the source of
-    run/recipe.py: importing it would import torch into the scratch processes."""
+    """The recipe's defaults (EPOCHS, BATCH_SIZE, LR, LABEL_SMOOTHING, EVAL_BATCH_SIZE), read from
+    the source of run/recipe.py: importing it would import torch into the scratch processes."""
     import ast
 
-    wanted = {"EPOCHS", "BATCH_SIZE", "LR", "EVAL_BATCH_SIZE"}
+    wanted = {"EPOCHS", "BATCH_SIZE", "LR", "LABEL_SMOOTHING", "EVAL_BATCH_SIZE"}
     found = {}
     for node in ast.parse((ROOT / "run" / "recipe.py").read_text()).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -63,6 +63,7 @@ def train_defaults() -> dict:
 DEFAULTS = train_defaults()
 LR = DEFAULTS["LR"]["adam"] if isinstance(DEFAULTS["LR"], dict) else DEFAULTS["LR"]
 EPOCH_BATCH = DEFAULTS["BATCH_SIZE"]
+LABEL_SMOOTHING = DEFAULTS["LABEL_SMOOTHING"]
 EVAL_BATCH = DEFAULTS["EVAL_BATCH_SIZE"]
 
 
@@ -89,7 +90,7 @@ def scratch_trainer(x_all, y_all, total_steps: int, seed: int):
     net = Net(generator=np.random.default_rng(seed))
     optimizer = scratch.optim.Adam(net.parameters(), lr=LR)
     scheduler = scratch.lr_scheduler.OneCycleLR(optimizer, max_lr=LR, total_steps=total_steps)
-    loss_fn = CrossEntropyLoss()
+    loss_fn = CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)
 
     def step(order, start: int, stop: int):
         idx = order[start:stop]
@@ -114,7 +115,7 @@ def torch_trainer(x_all, y_all, total_steps: int, seed: int):
     net = Net()
     optimizer = torch.optim.Adam(net.parameters(), lr=LR)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LR, total_steps=total_steps)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)
     x_all, y_all = torch.from_numpy(x_all), torch.from_numpy(y_all)
 
     def step(order, start: int, stop: int):
@@ -200,7 +201,8 @@ def load_mnist(data_dir: Path, limit_train: int | None):
 
 def epoch_worker(args) -> dict:
     """One epoch of ``python train.py --impl scratch --epochs 1`` (Adam, one-cycle over the
-    epoch, batch 128, the order of epoch 0 for the seed), then the test accuracy; NumPy only."""
+    epoch, the recipe's batch size and label smoothing, the order of epoch 0 for the seed), then
+    the test accuracy; NumPy only."""
     import numpy as np
 
     x_train, y_train, x_test, y_test = load_mnist(Path(args.data_dir), args.limit_train)

@@ -20,8 +20,10 @@ from torch_ref.cnn import Net as TorchNet
 
 FASHION_DEB = "/usr/share/datasets/fashion-mnist"     # Debian's dataset-fashion-mnist
 # What --resume takes from the checkpoint; the others (--device, --data-dir, --out) may change.
-RUN_SETTINGS = ("impl", "dataset", "epochs", "batch_size", "lr", "optimizer", "seed", "dtype",
-                "limit_train", "limit_test", "augment")
+RUN_SETTINGS = ("impl", "dataset", "epochs", "batch_size", "lr", "optimizer", "label_smoothing",
+                "seed", "dtype", "limit_train", "limit_test", "augment")
+# A setting that checkpoints older than it lack, and what those runs used.
+BEFORE_IT_EXISTED = {"label_smoothing": 0.0}
 
 
 def _checked(kind, ok, wanted: str):
@@ -40,6 +42,7 @@ def _checked(kind, ok, wanted: str):
 positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
 non_negative_int = _checked(int, lambda v: v >= 0, "an integer ≥ 0")
 positive_float = _checked(float, lambda v: v > 0 and math.isfinite(v), "a positive finite number")
+unit_float = _checked(float, lambda v: 0 <= v <= 1, "a number from 0 to 1")
 
 
 def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
@@ -74,6 +77,10 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
              f"{recipe.LR['adam']} for adam, {recipe.LR['sgd']} for sgd)")
     add("--optimizer", default="adam", choices=("adam", "sgd"),
         help="adam, or sgd with Nesterov momentum 0.9 (default: adam)")
+    add("--label-smoothing", default=recipe.LABEL_SMOOTHING, type=unit_float, metavar="E",
+        help="the cross-entropy's target: 1 − E on the label and E/classes spread over every class, "
+             "as torch.nn.CrossEntropyLoss(label_smoothing=E); 0 trains on the plain one-hot target. "
+             f"The test loss is always the plain cross-entropy (default: {recipe.LABEL_SMOOTHING})")
     add("--seed", default=0, type=non_negative_int, metavar="N",
         help="seeds the initial weights and the order of the batches (default: 0)")
     add("--device", default="auto", choices=("auto", "cpu", "cuda"),
@@ -130,7 +137,8 @@ def parse_args(argv: list[str] | None = None):
         checkpoint = load_checkpoint(parser, flag, path)
     if args.resume is not None:
         given = vars(build_parser(suppress_defaults=True).parse_args(argv))
-        saved = {key: checkpoint["args"].get(key, parser.get_default(key)) for key in RUN_SETTINGS}
+        saved = {key: checkpoint["args"].get(key, BEFORE_IT_EXISTED.get(key, parser.get_default(key)))
+                 for key in RUN_SETTINGS}
         saved.update({k: v for k, v in checkpoint["args"].items() if k not in saved})
         if "epochs" in given and given["epochs"] > saved["epochs"] and checkpoint["epoch"] >= saved["epochs"]:
             parser.error(_cannot_extend(args.resume, saved, given["epochs"]))

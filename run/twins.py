@@ -32,7 +32,7 @@ class TorchTwin:
         self.device = device
         self.model = net.to(device=device, dtype=recipe.TORCH_DTYPES[args.dtype])
         self.optimizer = recipe.make_optimizer(torch.optim, self.model.parameters(), args)
-        self.loss_fn = torch.nn.CrossEntropyLoss()
+        self.loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
         self.scheduler = None
 
     def set_data(self, data: recipe.Data) -> None:
@@ -93,7 +93,8 @@ class ScratchTwin:
     def __init__(self, net: ScratchNet, args):
         self.model = net.to(args.dtype)
         self.optimizer = recipe.make_optimizer(scratch.optim, self.model.parameters(), args)
-        self.loss_fn = CrossEntropyLoss()
+        self.loss_fn = CrossEntropyLoss(label_smoothing=args.label_smoothing)
+        self.test_loss_fn = CrossEntropyLoss()          # plain, as the torch twin's F.cross_entropy
         self.scheduler = None
 
     def set_data(self, data: recipe.Data) -> None:
@@ -123,7 +124,7 @@ class ScratchTwin:
         self.model.eval()
         logits = np.concatenate([self.model(self.x_test[i:i + recipe.EVAL_BATCH_SIZE])
                                  for i in range(0, len(self.x_test), recipe.EVAL_BATCH_SIZE)])
-        loss = self.loss_fn(logits, self.y_test)
+        loss = self.test_loss_fn(logits, self.y_test)
         self.model.train()
         return float(loss), logits.astype(np.float64)
 
