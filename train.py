@@ -139,7 +139,7 @@ def _train(args, saved, device, interrupt) -> int:
               "through; nothing was written.")
         return 0
     report.write_metrics(out, args, progress.history)
-    plots.draw(out, progress.history, first["logits"], data, twins[0].name)
+    plots.draw(out, progress.history, first["logits"], data, twins[0].name, args.label_smoothing)
     print(f"test accuracy {100 * first['acc']:.2f}% ({first['correct']} / {len(data.y_test)}) "
           f"after {args.epochs} epoch{'s' * (args.epochs > 1)}; {time.perf_counter() - wall_start:.1f} s "
           f"from loading the data to the plots")

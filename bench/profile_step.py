@@ -3,7 +3,8 @@
     python bench/profile_step.py                 # batch 64 and 256, 2 threads (all cores)
     python bench/profile_step.py --batch 256 --steps 50 --cprofile
 
-The scratch step is train.py's (bench/workers.py rebuilds it); every module's ``forward`` and
+The scratch step is train.py's (bench/workers.py rebuilds it), on MNIST's first 4,096 training
+images (run ``python train.py --dry-run`` once to fetch them); every module's ``forward`` and
 ``backward``, the loss and the optimizer step are wrapped in timers during real steps, so the
 parts add up to the step. The torch step runs under ``torch.profiler`` and its operators'
 self time is grouped by the layer they belong to. Times are the median over the timed steps
@@ -46,14 +47,14 @@ TORCH_GROUPS = [
 ]
 
 
-def scratch_breakdown(batch: int, steps: int, warmup: int) -> tuple[dict[str, float], float, object]:
+def scratch_breakdown(batch: int, steps: int, warmup: int,
+                      data_dir: Path) -> tuple[dict[str, float], float, object]:
     """(median ms per part, median ms per step, the trainer's step function)."""
     import numpy as np
     import workers
 
     rng = np.random.default_rng(0)
-    x_all = rng.standard_normal((4096, 1, 28, 28), dtype=np.float32)
-    y_all = rng.integers(0, 10, 4096)
+    x_all, y_all, _, _ = workers.load_mnist(data_dir, 4096, test=False)     # as bench/run.py's step rows
     net, step = workers.scratch_trainer(x_all, y_all, total_steps=warmup + 2 * steps + 2, seed=0)
     spent: dict[str, float] = defaultdict(float)
 
@@ -110,7 +111,8 @@ def cprofile_top(step_and_order, batch: int, steps: int, top: int) -> list[str]:
             for t, c, n, where in rows[:top]]
 
 
-def torch_breakdown(batch: int, steps: int, warmup: int) -> tuple[dict[str, float], float, list[str]]:
+def torch_breakdown(batch: int, steps: int, warmup: int,
+                    data_dir: Path) -> tuple[dict[str, float], float, list[str]]:
     """(ms per group per step, median ms per step, the top operators)."""
     import numpy as np
     import torch
@@ -118,8 +120,7 @@ def torch_breakdown(batch: int, steps: int, warmup: int) -> tuple[dict[str, floa
     from torch.profiler import ProfilerActivity, profile
 
     rng = np.random.default_rng(0)
-    x_all = rng.standard_normal((4096, 1, 28, 28), dtype=np.float32)
-    y_all = rng.integers(0, 10, 4096)
+    x_all, y_all, _, _ = workers.load_mnist(data_dir, 4096, test=False)
     _, step = workers.torch_trainer(x_all, y_all, total_steps=warmup + 2 * steps + 2, seed=0)
     order = torch.from_numpy(rng.permutation(4096))
     for _ in range(warmup):
@@ -162,11 +163,14 @@ def main(argv=None) -> None:
                         help="also list the scratch step's functions by own time (default: off)")
     parser.add_argument("--no-torch", action="store_true",
                         help="profile the scratch step only (default: off)")
+    parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parent.parent / "data",
+                        help="where train.py keeps MNIST: the steps train on its first 4,096 images "
+                             "(default: ./data)")
     args = parser.parse_args(argv)
     machine.set_threads(args.threads, args.passive_wait)
     print("\n".join(machine.describe(torch_too=not args.no_torch)))
     for batch in args.batch:
-        parts, total, step_and_order = scratch_breakdown(batch, args.steps, args.warmup)
+        parts, total, step_and_order = scratch_breakdown(batch, args.steps, args.warmup, args.data_dir)
         print(f"\nscratch training step, batch {batch}: {total:.2f} ms (median of {args.steps}); "
               f"load {machine.load_text()}")
         for label, ms in sorted(parts.items(), key=lambda kv: -kv[1]):
@@ -175,7 +179,7 @@ def main(argv=None) -> None:
             print("  cProfile, by own time (ms per step: own, cumulative, calls):")
             print("\n".join(cprofile_top(step_and_order, batch, args.steps, 15)))
         if not args.no_torch:
-            groups, torch_total, top = torch_breakdown(batch, args.steps, args.warmup)
+            groups, torch_total, top = torch_breakdown(batch, args.steps, args.warmup, args.data_dir)
             print(f"torch training step, batch {batch}: {torch_total:.2f} ms (median of {args.steps}, "
                   f"unprofiled); operators' self time under the profiler, ms per step:")
             for label, ms in sorted(groups.items(), key=lambda kv: -kv[1]):

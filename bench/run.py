@@ -163,7 +163,7 @@ def measure_steps(args, threads: int | None = None) -> dict:
                     + (f", {threads} thread" if threads else ""))
                 runs[impl].append(run_worker("step", "--impl", impl, "--batch", str(batch),
                                              "--steps", str(steps), "--warmup", "3" if args.quick else "5",
-                                             threads=threads))
+                                             "--data-dir", str(args.data_dir), threads=threads))
         results[batch] = runs
     return results
 

@@ -1027,7 +1027,9 @@ def draw_training_curves(ctx: Context):
     step = column("step")
     fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
     every = max(len(step) // 40, 1)
-    for axis, key, label in ((ax, "loss", "training loss (cross-entropy)"), (bx, "acc", "batch accuracy")):
+    smoothing = run["metrics"]["args"].get("label_smoothing", 0.0)
+    loss_label = f"training loss (cross-entropy{f', label smoothing {smoothing:g}' if smoothing else ''})"
+    for axis, key, label in ((ax, "loss", loss_label), (bx, "acc", "batch accuracy")):
         ours, theirs = column(f"{key}_scratch"), column(f"{key}_torch")
         axis.plot(step, ours, lw=1.5, **SCRATCH)
         axis.plot(step[::every], theirs[::every], **{**TORCH, "markersize": 5})

@@ -20,8 +20,9 @@ def worker(*args: str) -> dict:
 
 
 @pytest.mark.parametrize("impl", ["scratch", "torch"])
-def test_training_step_worker_runs(impl):
-    result = worker("step", "--impl", impl, "--batch", "8", "--steps", "2", "--warmup", "1")
+def test_training_step_worker_runs(impl, mnist_root):
+    result = worker("step", "--impl", impl, "--batch", "8", "--steps", "2", "--warmup", "1",
+                    "--data-dir", mnist_root)
     assert result["impl"] == impl and len(result["ms"]) == 2
     assert all(ms > 0 for ms in result["ms"]) and result["rss_peak_mb"] > 0
 
@@ -51,3 +52,24 @@ def test_step_flops_by_hand():
     assert run.step_flops(1) == {"forward": forward, "backward": forward + forward - 460_800,
                                  "step": 3 * forward - 460_800}
     assert run.step_flops(64)["step"] == 64 * run.step_flops(1)["step"]
+
+
+def test_the_workers_read_mnist_as_torchvision_does(mnist_root):
+    """bench/workers.py reads the idx files without torchvision (the scratch processes never
+    import torch), all of them or only their first records: the same pixels and labels."""
+    import numpy as np
+
+    import scratch.data
+    import torch_ref.data
+    sys.path.insert(0, str(ROOT / "bench"))
+    import workers
+
+    images, labels = torch_ref.data.load_mnist(Path(mnist_root), train=True)
+    x, y, x_test, y_test = workers.load_mnist(Path(mnist_root), 100)
+    assert x.shape == (100, 1, 28, 28) and x.dtype == np.float32
+    np.testing.assert_array_equal(y, labels[:100])
+    np.testing.assert_array_equal(x, scratch.data.normalise(images[:100]))       # as train.py
+    _, test_labels = torch_ref.data.load_mnist(Path(mnist_root), train=False)
+    np.testing.assert_array_equal(y_test, test_labels)
+    assert x_test.shape == (10000, 1, 28, 28)
+    assert workers.load_mnist(Path(mnist_root), 100, test=False)[2:] == (None, None)

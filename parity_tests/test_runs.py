@@ -238,6 +238,12 @@ def test_the_curves_say_their_running_mean_and_show_the_printed_figures():
 
 
 @pytest.mark.draws
+def test_the_loss_curve_says_when_it_is_the_smoothed_loss():
+    assert plots.curves(_history(30)).axes[0].get_ylabel() == "training loss"
+    assert plots.curves(_history(30), 0.1).axes[0].get_ylabel() == "training loss, label smoothing 0.1"
+
+
+@pytest.mark.draws
 def test_no_errors_is_said_in_words():
     labels = np.array([3, 1, 4, 1, 5])
     logits = np.eye(10)[labels]

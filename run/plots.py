@@ -12,11 +12,13 @@ from run import recipe
 WINDOW = 50           # the curves' trailing mean, in steps: said in their legends
 
 
-def draw(out: Path, history: dict, logits: np.ndarray, data: recipe.Data, name: str) -> None:
+def draw(out: Path, history: dict, logits: np.ndarray, data: recipe.Data, name: str,
+         label_smoothing: float = 0.0) -> None:
     """curves.png, confusion.png and misclassified.png, without a display."""
     plt = _pyplot()
 
-    for filename, fig in (("curves.png", curves(history)), ("confusion.png", confusion(logits, data, name)),
+    for filename, fig in (("curves.png", curves(history, label_smoothing)),
+                          ("confusion.png", confusion(logits, data, name)),
                           ("misclassified.png", misclassified(logits, data, name))):
         fig.savefig(out / filename, dpi=100)
         plt.close(fig)
@@ -29,8 +31,9 @@ def _pyplot():
     return plt
 
 
-def curves(history: dict):
-    """Loss and accuracy as training goes, and for two twins their loss difference."""
+def curves(history: dict, label_smoothing: float = 0.0):
+    """Loss and accuracy as training goes, and for two twins their loss difference. With label
+    smoothing the training loss is the smoothed one, which cannot reach 0."""
     plt = _pyplot()
     steps = history["steps"]
     names = [k[len("loss_"):] for k in steps if k.startswith("loss_")]
@@ -52,7 +55,8 @@ def curves(history: dict):
                      label=f"{twin}: training, the epoch's mean (as printed)")
         axes[1].plot(ends[:len(tests)], tests, "o--", color=f"C{i}", label=f"{twin}: test set")
         lowest = min(lowest, *tests, *trains, accuracy[len(accuracy) // 2])
-    axes[0].set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+    smoothed = f", label smoothing {label_smoothing:g}" if label_smoothing else ""
+    axes[0].set(xlabel="step", ylabel=f"training loss{smoothed}", yscale="log", title="loss")
     axes[1].set(xlabel="step", ylabel="accuracy (%)", title="accuracy",
                 ylim=(90 if lowest > 92 else 0, 100))
     for ax in axes[:2]:

@@ -38,8 +38,9 @@ def print_header(args, device: torch.device, data: recipe.Data, twins: list, tot
           f"from {args.data_dir}/")
     print(f"  model   conv 1→{c1} 5×5, pool, conv {c1}→{c2} 5×5, pool, fc {c2 * 16}→{hidden}→"
           f"{len(data.info.classes)} ({count:,} parameters)")
-    print(f"  recipe  {args.optimizer}, one-cycle lr peak {args.lr:g}, batch {args.batch_size}, "
-          f"{epochs} ({total_steps} steps), seed {args.seed}"
+    smoothing = f", label smoothing {args.label_smoothing:g}" if args.label_smoothing else ""
+    print(f"  recipe  {args.optimizer}, one-cycle lr peak {args.lr:g}, batch {args.batch_size}"
+          f"{smoothing}, {epochs} ({total_steps} steps), seed {args.seed}"
           + (", augmented (random affine)" if getattr(args, "augment", False) else ""))
     if out is not None:
         print(f"  output  {out}/")
