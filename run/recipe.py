@@ -103,11 +103,11 @@ def setup_torch(device: torch.device, threads: int | None = None) -> None:
 
     ``threads`` (default: every core this process may use) goes to torch's own pool
     (torch.set_num_threads) and to NumPy's BLAS (threadpoolctl, at run time). Measured on an
-    idle 2-core AMD EPYC, both twins train fastest with every core (the scratch twin 25 % faster
-    with two BLAS threads than with one), and OpenMP's default waiting (spin a little, then
-    sleep) beats forcing OMP_WAIT_POLICY=PASSIVE by 30 %; on a 2-core Intel Xeon PASSIVE cost
-    25 % idle and 3× beside another process (issue 14). Beside another busy process the AMD
-    machine is faster with PASSIVE: set it in the environment there (see --help).
+    idle 2-core AMD EPYC over the default run, the torch twin trains fastest with every core
+    (one thread: 1.1–1.6× slower) and with OpenMP's default waiting (spin a little, then
+    sleep; OMP_WAIT_POLICY=PASSIVE: 1.15–1.7× slower); on a 2-core Intel Xeon PASSIVE cost 25 %
+    idle and 3× beside another process (issue 14). Beside one busy process on the AMD machine
+    one thread was 2.6–2.9× faster than every core: pass --threads 1 there (docs/benchmarks.md).
     """
     threads = threads or cores()
     torch.set_num_threads(threads)
