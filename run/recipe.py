@@ -11,8 +11,7 @@ under a one-cycle schedule throughout):
     1       64     0.02     0.1       99.12–99.23 %
     1       64     0.005    0.1       99.10–99.27 %
     1       128    0.01     0.1       99.09–99.21 %
-    1       128    0.02     0.1       99.13–99.23 %   fewer seconds for the torch twin; the scratch
-                                                      twin is further behind at batch 128
+    1       128    0.02     0.1       99.13–99.23 %   fewer seconds for the torch twin, less margin
     1       256    0.01     0.1       98.95–98.99 %   below 99.0 at every seed
     1       64     0.01     0         98.95–99.14 %   below 99.0 at some seed
     1       128    0.01     0         98.94–99.01 %
