@@ -32,6 +32,17 @@ def _one_torch_thread():
     yield
     torch.set_num_threads(threads)
 
+@pytest.fixture
+def restore_torch_settings():
+    """train.py sets torch's global switches for its process (threads, deterministic
+    kernels); the modules that run it in-process put them back for the others."""
+    import torch
+
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic)
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

@@ -27,12 +27,7 @@ SMALL = ["--limit-train", "320", "--limit-test", "200", "--batch-size", "64", "-
 NOWHERE = ["--data-dir", "/nonexistent/nn-parity-data"]       # a refusal must come before the data
 
 
-@pytest.fixture(autouse=True)
-def _restore_torch_settings():
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    yield
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(deterministic)
+pytestmark = pytest.mark.usefixtures("restore_torch_settings")
 
 
 @pytest.fixture(autouse=True)

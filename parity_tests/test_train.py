@@ -20,13 +20,7 @@ from run import checkpoint, cli, plots, recipe, twins
 SMALL = ["--limit-train", "320", "--limit-test", "200", "--batch-size", "64", "--epochs", "2"]
 
 
-@pytest.fixture(autouse=True)
-def _restore_torch_settings():
-    """train.py sets torch's global switches for its process; put them back for the others."""
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    yield
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(deterministic)
+pytestmark = pytest.mark.usefixtures("restore_torch_settings")
 
 
 @pytest.fixture(autouse=True)
