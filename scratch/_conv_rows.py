@@ -64,8 +64,8 @@ def backward(grad_out, weight, rows, x_shape, window, groups,
              need_input_grad):
     """∂W = Σ_i ∂out[:, :, i] rows[i ... i + kH − 1]ᵀ, and for each row h
     of x_pad ∂rows[h] = Σ_u W[:, :, u]ᵀ ∂out[:, :, h − u]: the output rows
-    h − u lie one after another too. Then each width tap's ∂rows is added
-    back where it was read.
+    h − u lie one after another too. Then each width tap of ∂rows is added
+    back where it was read, every row at once.
 
     grad_out: (N, C_out, H_out, W_out), rows: forward's -> (∂x (N, C, H,
     W) or None, ∂W (g, O, C/g·kH·kW), ∂b (C_out,)).
@@ -90,15 +90,16 @@ def backward(grad_out, weight, rows, x_shape, window, groups,
     W_rev = _row_weights(weight, groups).reshape(groups, O, kH, K)[:, :, ::-1]
     W_rev = W_rev.transpose(0, 3, 2, 1).reshape(groups, K, kH * O)
     grad = grad.reshape(groups, H_out * O, W_out * N)
-    grad_x_t = np.zeros((C, H_pad, W_in + pads[2] + pads[3], N), grad.dtype)
-    grad_x_g = grad_x_t.reshape(groups, C_g, *grad_x_t.shape[1:])
+    grad_rows = np.empty((groups, H_pad, K, W_out * N), grad.dtype)   # rows' layout
     for h in range(H_pad):
         first, last = max(0, h - kH + 1), min(H_out - 1, h)  # output rows
         q = kH - 1 - h + first
-        grad_rows = (W_rev[:, :, q * O:(q + last - first + 1) * O]
-                     @ grad[:, first * O:(last + 1) * O])
-        grad_rows = grad_rows.reshape(groups, C_g, kW, W_out, N)
-        for v, columns in enumerate(_width_taps(window, W_out)):
-            grad_x_g[:, :, h, columns] += grad_rows[:, :, v]
+        np.matmul(W_rev[:, :, q * O:(q + last - first + 1) * O],
+                  grad[:, first * O:(last + 1) * O], out=grad_rows[:, h])
+    grad_rows = grad_rows.reshape(groups, H_pad, C_g, kW, W_out, N)
+    grad_x_t = np.zeros((C, H_pad, W_in + pads[2] + pads[3], N), grad.dtype)
+    grad_x_g = grad_x_t.reshape(groups, C_g, *grad_x_t.shape[1:])
+    for v, columns in enumerate(_width_taps(window, W_out)):   # every row at once
+        grad_x_g[:, :, :, columns] += grad_rows[:, :, :, v].swapaxes(1, 2)
     return (_unpad(_batch_first(grad_x_t), pads, mode, (H, W_in)),
             grad_W, grad_b)
