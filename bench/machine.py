@@ -83,6 +83,18 @@ def openblas_threads() -> tuple[str, int | None]:
     return name, None
 
 
+def blas_kernels() -> str | None:
+    """The CPU kernels OpenBLAS picked when it loaded (threadpoolctl's ``architecture``: Haswell,
+    SkylakeX, Zen, …), by the CPU it found. They set its speed and the order in which its float32
+    sums round, so two machines can train the scratch twin to different last digits."""
+    from threadpoolctl import threadpool_info
+
+    for library in threadpool_info():
+        if library.get("user_api") == "blas" and library.get("architecture"):
+            return library["architecture"]
+    return None
+
+
 def describe(torch_too: bool = True) -> list[str]:
     """The header lines: machine, libraries, threads, load."""
     import numpy as np
@@ -93,7 +105,9 @@ def describe(torch_too: bool = True) -> list[str]:
         f"machine  {cpu_model()}, {cores()} cores"
         + (f", {memory:.0f} GiB" if memory else "")
         + f"; {platform.system()} {platform.release()}; Python {platform.python_version()}",
-        f"numpy    {np.__version__} with {blas}, {blas_threads if blas_threads else '?'} BLAS threads",
+        f"numpy    {np.__version__} with {blas}"
+        + (f" ({kernels} kernels)" if (kernels := blas_kernels()) else "")
+        + f", {blas_threads if blas_threads else '?'} BLAS threads",
     ]
     if torch_too:
         import torch

@@ -73,3 +73,20 @@ def test_the_workers_read_mnist_as_torchvision_does(mnist_root):
     np.testing.assert_array_equal(y_test, test_labels)
     assert x_test.shape == (10000, 1, 28, 28)
     assert workers.load_mnist(Path(mnist_root), 100, test=False)[2:] == (None, None)
+
+
+def test_the_header_names_the_blas_kernels(monkeypatch):
+    """Which kernels OpenBLAS picked decides its speed and its float32 rounding: the header
+    names them, as threadpoolctl reports them, and says nothing where none are reported."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import machine
+    import threadpoolctl
+
+    reported = [{"user_api": "openmp", "architecture": None},
+                {"user_api": "blas", "internal_api": "openblas", "architecture": "Zen"}]
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: reported)
+    numpy_line = next(line for line in machine.describe(torch_too=False) if line.startswith("numpy"))
+    assert "(Zen kernels)" in numpy_line
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: reported[:1])
+    numpy_line = next(line for line in machine.describe(torch_too=False) if line.startswith("numpy"))
+    assert "kernels" not in numpy_line
