@@ -12,7 +12,7 @@ weights; both walk the training set in the same order (one permutation per epoch
 ``np.random.default_rng([seed, epoch])``) and take the same steps of the same optimizer under
 the same one-cycle schedule. ``--impl both`` runs them side by side on every batch and reports
 how far their losses and, at the end, their parameters drift apart: in float64 the default
-run's 938 losses agree to 5.5e-16 relative (measured on an AMD EPYC); in float32 the twins
+run's 938 losses agree to 5.5e-16 and 6.0e-16 relative (two AMD EPYCs); in float32 the twins
 round differently and training amplifies it, and the report shows that rather than hiding it.
 
 A run writes into its folder (``--out``, default ``runs/<impl>-<dataset>-<time>/``):
