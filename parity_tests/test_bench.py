@@ -78,7 +78,7 @@ def test_the_workers_read_mnist_as_torchvision_does(mnist_root):
 def test_the_header_names_the_blas_kernels(monkeypatch):
     """Which kernels OpenBLAS picked decides its speed and its float32 rounding: the header
     names them, as threadpoolctl reports them, and says nothing where none are reported."""
-    sys.path.insert(0, str(ROOT / "bench"))
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
     import machine
     import threadpoolctl
 
