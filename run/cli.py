@@ -88,8 +88,8 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
              "always runs on the CPU (default: auto)")
     add("--threads", default=None, type=positive_int, metavar="N",
         help="threads for torch and for NumPy's BLAS; on a machine other work keeps busy, fewer "
-             "threads can be much faster (beside one busy process on 2 cores, --threads 1 ran 2.6–2.9× "
-             "faster than the default, OMP_WAIT_POLICY=PASSIVE in the environment 1.8×) "
+             "threads can be much faster (beside one busy process on a 2-core AMD EPYC, --threads 1 "
+             "ran 2.6–2.9× faster than the default, OMP_WAIT_POLICY=PASSIVE in the environment 1.8×) "
              "(default: every core)")
     add("--dtype", default="float32", choices=("float32", "float64"),
         help="precision of weights and arithmetic, for both twins (default: float32)")

@@ -101,11 +101,12 @@ def setup_torch(device: torch.device, threads: int | None = None) -> None:
     on the load (torch's sums split differently with another count, in the last bits).
 
     ``threads`` (default: every core this process may use) goes to torch's own pool
-    (torch.set_num_threads) and to NumPy's BLAS (threadpoolctl, at run time). Measured on an
-    idle 2-core AMD EPYC over the default run, the torch twin trains fastest with every core
-    (one thread: 1.1–1.6× slower) and with OpenMP's default waiting (spin a little, then
-    sleep; OMP_WAIT_POLICY=PASSIVE: 1.15–1.7× slower); on a 2-core Intel Xeon PASSIVE cost 25 %
-    idle and 3× beside another process (issue 14). Beside one busy process on the AMD machine
+    (torch.set_num_threads) and to NumPy's BLAS (threadpoolctl, at run time). Measured over
+    the default run on an idle 2-core AMD EPYC and an idle 2-core Intel Xeon, the torch twin
+    trains fastest with every core (one thread: 1.1–1.6× slower on the AMD machine, 1.17–1.65× on
+    the Intel one) and with OpenMP's default waiting (spin a little, then sleep;
+    OMP_WAIT_POLICY=PASSIVE: 1.15–1.7× slower on the AMD machine; on the Intel one it cost 25 %
+    idle and 3× beside another process, issue 14). Beside one busy process on the AMD machine
     one thread was 2.6–2.9× faster than every core: pass --threads 1 there (docs/benchmarks.md).
     """
     threads = threads or cores()
