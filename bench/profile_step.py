@@ -55,7 +55,10 @@ def scratch_breakdown(batch: int, steps: int, warmup: int,
 
     rng = np.random.default_rng(0)
     x_all, y_all, _, _ = workers.load_mnist(data_dir, 4096, test=False)     # as bench/run.py's step rows
-    net, step = workers.scratch_trainer(x_all, y_all, total_steps=warmup + 2 * steps + 2, seed=0)
+    # Each layer timed needs one model on one thread: the step with each layer split over the
+    # cores, not train.py's step with the batch split (whose copies the timers would not see).
+    net, step = workers.scratch_trainer(x_all, y_all, total_steps=warmup + 2 * steps + 2, seed=0,
+                                        data_parallel=False)
     spent: dict[str, float] = defaultdict(float)
 
     def timed(label, function):

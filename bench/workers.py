@@ -13,8 +13,9 @@ before the work (``rss_before_mb``: interpreter, libraries, model, data) and onc
 step under ``tracemalloc``, which NumPy reports its array buffers to: the peak of the arrays
 one step allocates, whatever the allocator does with freed pages.
 
-The training step is train.py's: each twin's ``training.train_step``, called here without
-run/ so that the scratch process need not import torch: gather a batch from
+The training step is train.py's: torch_ref's ``training.train_step``, and for the scratch twin
+the same step with the batch split over the threads (``scratch/_data_parallel.py``), called
+here without run/ so that the scratch process need not import torch: gather a batch from
 the data set by index, zero the gradients, forward, cross-entropy, backward, Adam step,
 one-cycle schedule step, count the correct predictions. The inputs are MNIST's first 4,096
 training images, normalised as train.py does: the arithmetic does not depend on the pixels, but
@@ -79,15 +80,22 @@ def threads() -> int:
 
 
 # -- one training step -------------------------------------------------------------------------
-def scratch_trainer(x_all, y_all, total_steps: int, seed: int):
-    """train.py's scratch step on the default scratch Net: a function (start, stop) -> loss."""
+def scratch_trainer(x_all, y_all, total_steps: int, seed: int, data_parallel: bool = True):
+    """train.py's scratch step on the default scratch Net: a function (start, stop) -> loss.
+    As in train.py, the batch is split into one share per thread (scratch/_data_parallel.py);
+    ``data_parallel=False`` gives the step with each layer split instead (what
+    bench/profile_step.py times layer by layer)."""
     import numpy as np
 
     import scratch.lr_scheduler
     import scratch.optim
+    from scratch._data_parallel import DataParallel
     from scratch.cnn import Net
     from scratch.cross_entropy import CrossEntropyLoss
     from scratch.training import train_step
+
+    if data_parallel:
+        train_step = DataParallel(threads()).step
 
     net = Net(generator=np.random.default_rng(seed))
     optimizer = scratch.optim.Adam(net.parameters(), lr=LR)

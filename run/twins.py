@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 import scratch.lr_scheduler
 import scratch.optim
-import scratch.training
 import torch_ref.training
 from run import checkpoint, recipe
+from scratch._data_parallel import DataParallel
 from scratch.cnn import Net as ScratchNet
 from scratch.cross_entropy import CrossEntropyLoss
 from torch_ref.cnn import Net as TorchNet
@@ -96,6 +96,10 @@ class ScratchTwin:
         self.loss_fn = CrossEntropyLoss(label_smoothing=args.label_smoothing)
         self.test_loss_fn = CrossEntropyLoss()          # plain, as the torch twin's F.cross_entropy
         self.scheduler = None
+        # training.train_step with the batch split into one share per thread, each share's
+        # forward and backward on its own core (the twin's use of the cores; one thread: the
+        # plain step)
+        self.train_step = DataParallel(args.threads or recipe.cores()).step
 
     def set_data(self, data: recipe.Data) -> None:
         self.x_train, self.y_train = data.x_train, data.y_train
@@ -112,7 +116,7 @@ class ScratchTwin:
         idx = self.order[start:stop]
         y = self.y_train[idx]
         x = self.x_train[idx] if x is None else x
-        loss, out = scratch.training.train_step(self.model, self.loss_fn, self.optimizer, x, y)
+        loss, out = self.train_step(self.model, self.loss_fn, self.optimizer, x, y)
         self.scheduler.step()
         return loss, int((out.argmax(1) == y).sum())
 

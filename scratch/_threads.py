@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 
 def _cores() -> int:
@@ -29,6 +30,17 @@ def set_threads(n: int) -> None:
     """The convolutions' threads from now on (train.py --threads)."""
     global THREADS
     THREADS = max(1, int(n))
+
+
+@contextmanager
+def fixed(n: int):
+    """THREADS = n inside the block, as it was after it."""
+    global THREADS
+    before, THREADS = THREADS, max(1, int(n))
+    try:
+        yield
+    finally:
+        THREADS = before
 
 
 def _forget_pool() -> None:             # a forked child has no threads

@@ -1,0 +1,112 @@
+"""scratch/_data_parallel.py: the training step with the batch split over the threads must be
+training.train_step, with only the order of the sums over the batch changed.
+
+Compared with the one-thread step from the same weights on the same batch, in float64: the
+loss, the logits and every parameter gradient, then the weights after several Adam steps.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import scratch.optim
+from scratch import _threads
+from scratch._data_parallel import DataParallel
+from scratch.cnn import Net
+from scratch.cross_entropy import CrossEntropyLoss
+from scratch.training import train_step
+
+# Float64 sums over a batch of 64 in another order: a few units in the last place.
+RTOL, ATOL = 1e-12, 1e-15
+
+
+def batch(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 1, 28, 28)), rng.integers(0, 10, n)
+
+
+def two_nets():
+    net = Net(generator=np.random.default_rng(1)).double()
+    return net, copy.deepcopy(net)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_one_step_gives_train_steps_loss_logits_and_gradients(threads):
+    x, y = batch(64)
+    plain, split = two_nets()
+    loss_fn = CrossEntropyLoss(label_smoothing=0.1)
+    # lr 0: the step leaves the weights alone and the gradients in param.grad
+    loss_a, out_a = train_step(plain, loss_fn, scratch.optim.SGD(plain.parameters(), lr=0.0), x, y)
+    loss_b, out_b = DataParallel(threads).step(split, loss_fn,
+                                               scratch.optim.SGD(split.parameters(), lr=0.0), x, y)
+    assert loss_b == pytest.approx(loss_a, rel=RTOL)
+    np.testing.assert_allclose(out_b, out_a, rtol=RTOL, atol=ATOL)
+    for (name, a), (_, b) in zip(plain.named_parameters(), split.named_parameters(), strict=True):
+        scale = np.abs(a.grad).max()
+        np.testing.assert_allclose(b.grad, a.grad, rtol=1e-10, atol=1e-13 * scale,
+                                   err_msg=f"{name}.grad")
+
+
+def test_adam_steps_stay_with_train_step():
+    x, y = batch(64, seed=2)
+    plain, split = two_nets()
+    loss_fn = CrossEntropyLoss(label_smoothing=0.1)
+    opt_a = scratch.optim.Adam(plain.parameters(), lr=1e-3)
+    opt_b = scratch.optim.Adam(split.parameters(), lr=1e-3)
+    data_parallel = DataParallel(2)
+    for step in range(5):
+        loss_a, _ = train_step(plain, loss_fn, opt_a, x, y)
+        loss_b, _ = data_parallel.step(split, loss_fn, opt_b, x, y)
+        assert loss_b == pytest.approx(loss_a, rel=1e-12), f"step {step}"
+    for (name, a), (_, b) in zip(plain.named_parameters(), split.named_parameters(), strict=True):
+        # Adam divides by √v: a last-bit difference in a gradient near 0 moves a weight by up
+        # to ~lr·1e-12 over five steps; 1e-12 absolute is a thousandth of one step's lr
+        np.testing.assert_allclose(b.data, a.data, rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_the_same_step_twice_gives_the_same_bits():
+    x, y = batch(64, seed=3)
+    first, second = two_nets()
+    loss_fn = CrossEntropyLoss(label_smoothing=0.1)
+    for net in (first, second):
+        DataParallel(2).step(net, loss_fn, scratch.optim.Adam(net.parameters(), lr=1e-3), x, y)
+    for (name, a), (_, b) in zip(first.named_parameters(), second.named_parameters(), strict=True):
+        np.testing.assert_array_equal(b.data, a.data, err_msg=name)
+
+
+def test_a_batch_too_small_to_split_is_train_step_exactly():
+    x, y = batch(15, seed=4)                       # two shares would hold fewer than 8 images
+    plain, split = two_nets()
+    loss_fn = CrossEntropyLoss()
+    loss_a, out_a = train_step(plain, loss_fn, scratch.optim.SGD(plain.parameters(), lr=0.0), x, y)
+    loss_b, out_b = DataParallel(2).step(split, loss_fn, scratch.optim.SGD(split.parameters(), lr=0.0),
+                                         x, y)
+    assert loss_b == loss_a
+    np.testing.assert_array_equal(out_b, out_a)
+    for (name, a), (_, b) in zip(plain.named_parameters(), split.named_parameters(), strict=True):
+        np.testing.assert_array_equal(b.grad, a.grad, err_msg=f"{name}.grad")
+
+
+def test_the_copies_share_the_weights_and_the_settings_come_back():
+    x, y = batch(32, seed=5)
+    net = Net(generator=np.random.default_rng(1)).double()
+    data_parallel = DataParallel(2)
+    blas_before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    threads_before = _threads.THREADS
+    data_parallel.step(net, CrossEntropyLoss(), scratch.optim.Adam(net.parameters(), lr=1e-3), x, y)
+    (other,) = data_parallel._copies
+    for mine, theirs in zip(net.parameters(), other.parameters(), strict=True):
+        assert theirs.data is mine.data
+    assert _threads.THREADS == threads_before
+    assert [lib["num_threads"] for lib in threadpool_info()
+            if lib["user_api"] == "blas"] == blas_before
+
+
+@pytest.mark.parametrize("threads", [0, -1, 2.0, True, "2"])
+def test_a_thread_count_that_is_not_a_positive_int_is_refused(threads):
+    with pytest.raises(ValueError, match=rf"threads must be an int ≥ 1, got {threads!r}"):
+        DataParallel(threads)
