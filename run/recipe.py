@@ -101,7 +101,8 @@ def setup_torch(device: torch.device, threads: int | None = None) -> None:
     on the load (torch's sums split differently with another count, in the last bits).
 
     ``threads`` (default: every core this process may use) goes to torch's own pool
-    (torch.set_num_threads) and to NumPy's BLAS (threadpoolctl, at run time). Measured over
+    (torch.set_num_threads) and to NumPy's BLAS (threadpoolctl, at run time); the scratch
+    twin's training step cuts its batch into as many shares (run/twins.py). Measured over
     the default run on an idle 2-core AMD EPYC and an idle 2-core Intel Xeon, the torch twin
     trains fastest with every core (one thread: 1.1–1.6× slower on the AMD machine, 1.17–1.65× on
     the Intel one) and with OpenMP's default waiting (spin a little, then sleep;
