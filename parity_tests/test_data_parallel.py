@@ -8,16 +8,23 @@ loss, the logits and every parameter gradient, then the weights after several Ad
 from __future__ import annotations
 
 import copy
+import threading
+import time
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import scratch.optim
 from scratch import _threads
 from scratch._data_parallel import DataParallel
+from scratch.batchnorm import BatchNorm1d
 from scratch.cnn import Net
 from scratch.cross_entropy import CrossEntropyLoss
+from scratch.dropout import Dropout
+from scratch.linear import Linear
+from scratch.module import Module
+from scratch.sequential import Sequential
 from scratch.training import train_step
 
 # Float64 sums over a batch of 64 in another order: a few units in the last place.
@@ -91,22 +98,79 @@ def test_a_batch_too_small_to_split_is_train_step_exactly():
         np.testing.assert_array_equal(b.grad, a.grad, err_msg=f"{name}.grad")
 
 
-def test_the_copies_share_the_weights_and_the_settings_come_back():
+def blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_the_copies_share_the_weights_and_the_settings_come_back(monkeypatch):
     x, y = batch(32, seed=5)
     net = Net(generator=np.random.default_rng(1)).double()
     data_parallel = DataParallel(2)
-    blas_before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
-    threads_before = _threads.THREADS
-    data_parallel.step(net, CrossEntropyLoss(), scratch.optim.Adam(net.parameters(), lr=1e-3), x, y)
+    monkeypatch.setattr(_threads, "THREADS", 3)         # neither 1 nor the step's count
+    seen = []                                           # the settings inside the shares
+    forward = Net.forward
+
+    def spy(self, x):
+        seen.append((_threads.THREADS, blas_threads()))
+        return forward(self, x)
+
+    monkeypatch.setattr(Net, "forward", spy)
+    with threadpool_limits(3, user_api="blas"):
+        blas_before = blas_threads()
+        data_parallel.step(net, CrossEntropyLoss(), scratch.optim.Adam(net.parameters(), lr=1e-3),
+                           x, y)
+        assert blas_threads() == blas_before
+    assert _threads.THREADS == 3
+    assert len(seen) == 2 and all(t == 1 and set(b) == {1} for t, b in seen), seen
     (other,) = data_parallel._copies
     for mine, theirs in zip(net.parameters(), other.parameters(), strict=True):
         assert theirs.data is mine.data
-    assert _threads.THREADS == threads_before
-    assert [lib["num_threads"] for lib in threadpool_info()
-            if lib["user_api"] == "blas"] == blas_before
+    assert other.conv1.cache is None or other.conv1.cache is not net.conv1.cache
+
+
+class Slow(Module):
+    """x -> x (N, 3), slowly on the copy; raises on the model itself."""
+
+    def __init__(self, finished: list):
+        super().__init__()
+        self.fc = Linear(3, 3)
+        self.finished = finished
+        self.raises = True
+
+    def forward(self, x):
+        if self.raises:
+            raise RuntimeError("planted failure in the first share")
+        time.sleep(0.2)
+        self.finished.append(threading.current_thread().name)
+        return self.fc(x)
+
+
+def test_a_share_that_raises_waits_for_the_others_and_restores_the_settings(monkeypatch):
+    finished: list = []
+    model = Slow(finished)
+    data_parallel = DataParallel(2)
+    (other,) = data_parallel._copies_of(model, 2)[1:]
+    other.raises, other.finished = False, finished     # (the copy got a copy of the list)
+    monkeypatch.setattr(_threads, "THREADS", 3)
+    rng = np.random.default_rng(6)
+    with pytest.raises(RuntimeError, match="planted failure"):
+        data_parallel.step(model, CrossEntropyLoss(), scratch.optim.SGD(model.parameters(), lr=0.1),
+                           rng.standard_normal((32, 3)), rng.integers(0, 3, 32))
+    assert finished == ["scratch-share_0"]              # the other share had ended
+    assert _threads.THREADS == 3
+
+
+@pytest.mark.parametrize("layer", [Dropout(0.5), BatchNorm1d(4)], ids=["Dropout", "BatchNorm1d"])
+def test_a_model_with_buffers_or_randomness_is_refused(layer):
+    model = Sequential(Linear(3, 4), layer, Linear(4, 2))
+    rng = np.random.default_rng(7)
+    expected = rf"DataParallel: 1 \({type(layer).__name__}\) keeps buffers or draws random"
+    with pytest.raises(ValueError, match=expected):
+        DataParallel(2).step(model, CrossEntropyLoss(), scratch.optim.SGD(model.parameters(), lr=0.1),
+                             rng.standard_normal((32, 3)), rng.integers(0, 2, 32))
 
 
 @pytest.mark.parametrize("threads", [0, -1, 2.0, True, "2"])
 def test_a_thread_count_that_is_not_a_positive_int_is_refused(threads):
-    with pytest.raises(ValueError, match=rf"threads must be an int ≥ 1, got {threads!r}"):
+    with pytest.raises(ValueError, match=rf"DataParallel: threads must be a positive int, got {threads!r}"):
         DataParallel(threads)

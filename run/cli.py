@@ -87,7 +87,8 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
         help="where the torch twin runs; auto takes CUDA when there is a GPU; the scratch twin "
              "always runs on the CPU (default: auto)")
     add("--threads", default=None, type=positive_int, metavar="N",
-        help="threads for torch, for NumPy's BLAS and for the scratch twin's shares of each batch; "
+        help="threads for torch, for NumPy's BLAS and for the scratch twin's shares of each batch "
+             "(both twins' sums split by it, so resume with the same N for the same bits); "
              "on a machine other work keeps busy, fewer "
              "threads can be much faster (beside one busy process on a 2-core AMD EPYC, --threads 1 "
              "ran 2.6–2.9× faster than the default, OMP_WAIT_POLICY=PASSIVE in the environment 1.8×) "

@@ -51,12 +51,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def shares(N: int) -> list[slice]:
-    """THREADS consecutive shares of range(N), at least 8 images each.
+def shares(N: int, threads: int | None = None) -> list[slice]:
+    """``threads`` (default THREADS) consecutive shares of range(N), at least 8 images each.
     One share per thread, not small blocks: each numpy call costs
     microseconds of Python, and a layer makes dozens per share. Each
     image is computed alone, so the thread count never changes a number."""
-    runs = max(1, min(THREADS, N // 8))
+    runs = max(1, min(THREADS if threads is None else threads, N // 8))
     cut = [N * r // runs for r in range(runs + 1)]
     return [slice(cut[r], cut[r + 1]) for r in range(runs)]
 
